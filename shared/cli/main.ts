@@ -1,0 +1,97 @@
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { formatPlan } from '../plan/format';
+import { planPipeline } from '../plan/planner';
+import { describeError, WeirError } from '../runtime/errors';
+import { runEmbedded } from '../local/embedded';
+import { readInputFile } from '../local/input-file';
+import { loadPipeline } from '../local/load-pipeline';
+import { formatOutput } from '../local/output-file';
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} needs a positive integer, got "${v}"`);
+    return n;
+  };
+}
+
+function intArg(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} needs an integer seed, got "${v}"`);
+    return n;
+  };
+}
+
+export function buildCli(): Command {
+  const program = new Command('weir')
+    .description('Flink-style stream processing over Kafka, one AWS Lambda per stage')
+    .showHelpAfterError('(run weir <command> --help for the options)');
+
+  program
+    .command('plan')
+    .description('print the stages (one Lambda each), their operators, input and output topics')
+    .argument('<pipeline>', 'a .ts file whose default export is a pipeline')
+    .option('--partitions <n>', 'partitions of topics that do not set their own', positiveInt('--partitions'), 4)
+    .action((file: string, opts: { partitions: number }) => {
+      const p = loadPipeline(file);
+      process.stdout.write(formatPlan(p, planPipeline(p, { defaultPartitions: opts.partitions })) + '\n');
+    });
+
+  program
+    .command('run')
+    .description('run a pipeline on a bounded input, every stage in this process (embedded, no services)')
+    .argument('<pipeline>', 'a .ts file whose default export is a pipeline')
+    .requiredOption('--input <file>', 'JSON lines: {"topic"?, "partition"?, "timestamp", "key"?, "value"}')
+    .option('--output <file>', 'write sink, late and dead-letter records here as JSON lines (default: stdout)')
+    .option('--partitions <n>', 'partitions of source, repartition and sink topics', positiveInt('--partitions'), 4)
+    .option('--batch-size <n>', 'records per partition per invocation (the ESM BatchSize)', positiveInt('--batch-size'), 100)
+    .option('--chaos <seed>', 'inject crashes, redeliveries and duplicates, deterministically from the seed', intArg('--chaos'))
+    .action(async (file: string, opts: { input: string; output?: string; partitions: number; batchSize: number; chaos?: number }) => {
+      const p = loadPipeline(file);
+      const input = readInputFile(opts.input);
+      const tty = process.stderr.isTTY;
+      const result = await runEmbedded(p, input, {
+        partitions: opts.partitions,
+        batchSize: opts.batchSize,
+        ...(opts.chaos !== undefined ? { chaos: opts.chaos } : {}),
+        onProgress: ({ stage, done, total }) => {
+          if (tty) process.stderr.write(`\r  stage ${stage}: ${done}/${total} records`);
+          else if (done === total) process.stderr.write(`  stage ${stage}: ${done}/${total} records\n`);
+        },
+      });
+      if (tty) process.stderr.write('\n');
+      const text = formatOutput(result.outputs);
+      if (opts.output) writeFileSync(opts.output, text);
+      else process.stdout.write(text);
+      const byTopic = new Map<string, number>();
+      for (const o of result.outputs) byTopic.set(o.topic, (byTopic.get(o.topic) ?? 0) + 1);
+      const m = result.metrics;
+      process.stderr.write(
+        [
+          `weir run ${p.name}: ${input.length} input records, ${result.plan.stages.length} stages, ${result.invocations} invocations`,
+          ...[...byTopic].map(([t, n]) => `  ${t}: ${n} records`),
+          `  late: ${m.lateRecords ?? 0}, dead letters: ${m.dlqRecords ?? 0}, duplicates skipped: ${m.duplicatesSkipped ?? 0}`,
+          `  state writes: ${result.stateWrites} (${input.length ? (result.stateWrites / input.length).toFixed(3) : '0'} per input record)`,
+          ...(result.chaos
+            ? [`  chaos: crashes ${JSON.stringify(result.chaos.crashes)}, redeliveries ${result.chaos.redeliveries}, duplicated records ${result.chaos.duplicatedRecords}`]
+            : []),
+          ...(opts.output ? [`  output written to ${opts.output}`] : []),
+        ].join('\n') + '\n',
+      );
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    const msg = err instanceof WeirError ? `weir: ${err.message}` : `weir: unexpected error: ${describeError(err)}`;
+    process.stderr.write(msg + '\n');
+    if (!(err instanceof WeirError) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return 1;
+  }
+}

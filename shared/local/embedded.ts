@@ -1,0 +1,151 @@
+import type { FunctionSinkSpec } from '../api/sinks';
+import type { Pipeline } from '../api/pipeline';
+import { planPipeline } from '../plan/planner';
+import type { PipelinePlan } from '../plan/types';
+import { MemoryBroker } from '../adapters/memory/memory-broker';
+import { MemorySinkWriter } from '../adapters/memory/memory-sinks';
+import { MemoryProgressStore, MemoryStateStore } from '../adapters/memory/memory-state-store';
+import { ConfigError, InputError, WeirError } from '../runtime/errors';
+import { StageExecutor } from '../runtime/executor';
+import { buildMskEvent, type KafkaRecord } from '../runtime/msk-event';
+import { partitionForKey } from '../runtime/murmur2';
+import type { MetricName } from '../runtime/ports';
+import { Chaos, type ChaosStats } from './chaos';
+import { inputValueBytes, type InputRecord } from './input-file';
+import { sinkRowToOutput, toOutputRecord, type OutputRecord } from './output-file';
+
+export interface EmbeddedOptions {
+  /** Partitions of source, repartition and sink topics. @default 4 */
+  readonly partitions?: number;
+  /** Records per partition per invocation, as the ESM's BatchSize. @default 100 */
+  readonly batchSize?: number;
+  /** Seed of a chaos run; absent means no faults. */
+  readonly chaos?: number;
+  /** Called as stages progress, for a progress display. */
+  readonly onProgress?: (event: { stage: string; done: number; total: number }) => void;
+}
+
+export interface EmbeddedResult {
+  readonly plan: PipelinePlan;
+  readonly outputs: OutputRecord[];
+  readonly metrics: Record<MetricName, number>;
+  readonly invocations: number;
+  readonly stateWrites: number;
+  readonly chaos?: ChaosStats;
+}
+
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Runs every stage of a pipeline in this process over in-memory topics and state,
+ * through the same stage executor a Lambda runs, on a bounded input: each stage is
+ * drained in turn, source partitions end with a final watermark, and every window fires.
+ */
+export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], options: EmbeddedOptions = {}): Promise<EmbeddedResult> {
+  const partitions = options.partitions ?? 4;
+  const batchSize = options.batchSize ?? 100;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new ConfigError(`--batch-size must be a positive integer, got ${batchSize}`);
+  const plan = planPipeline(p, { defaultPartitions: partitions });
+  const broker = new MemoryBroker();
+  for (const t of plan.topics) broker.createTopic(t.name, t.partitions);
+
+  const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
+  const rr = new Map<string, number>();
+  let clock = Number.NEGATIVE_INFINITY;
+  input.forEach((r, i) => {
+    const topic = r.topic ?? (sourceTopics.length === 1 ? sourceTopics[0] : undefined);
+    if (topic === undefined) throw new InputError(`input record ${i + 1}: "topic" is missing and the pipeline reads ${sourceTopics.length} topics (${sourceTopics.join(', ')}); name one`);
+    if (!sourceTopics.includes(topic)) throw new InputError(`input record ${i + 1}: topic "${topic}" is not a source of pipeline "${p.name}" (it reads ${sourceTopics.join(', ')})`);
+    const n = broker.partitions(topic);
+    const key = r.key ?? null;
+    let partition = r.partition;
+    if (partition === undefined) {
+      // Kafka's default partitioner: murmur2 for keyed records; spread keyless ones round-robin.
+      const next = rr.get(topic) ?? 0;
+      partition = key !== null ? partitionForKey(key, n) : next % n;
+      if (key === null) rr.set(topic, next + 1);
+    }
+    if (partition >= n) throw new InputError(`input record ${i + 1}: partition ${partition} does not exist; topic "${topic}" has ${n} partitions (--partitions)`);
+    broker.append({ topic, partition, key: key === null ? null : Buffer.from(key, 'utf8'), value: inputValueBytes(r.value), timestamp: r.timestamp, headers: {} });
+  });
+
+  const chaos = options.chaos !== undefined ? new Chaos(options.chaos) : undefined;
+  const state = new MemoryStateStore();
+  const progress = new MemoryProgressStore();
+  const fnSinks = new Map<string, FunctionSinkSpec<unknown>>();
+  for (const n of p.nodes()) if (n.kind === 'sink' && n.sink.kind === 'function') fnSinks.set(n.sink.name, n.sink);
+  const sinks = new MemorySinkWriter(fnSinks);
+  const metrics = {} as Record<MetricName, number>;
+  const ports = {
+    producer: chaos ? chaos.producer(broker) : broker,
+    state: chaos ? chaos.stateStore(state) : state,
+    progress,
+    sinks,
+    clock: { now: () => clock },
+    metrics: { count: (name: MetricName, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
+  };
+  const executors = plan.stages.map((s) => new StageExecutor(p, plan, s.id, ports, chaos?.hook));
+  const committed = new Map<string, number>();
+  let invocations = 0;
+
+  const invoke = async (ex: StageExecutor, batch: KafkaRecord[]): Promise<void> => {
+    const id = batch.map((r) => `${r.topic}-${r.partition}@${r.offset}`).join(',');
+    for (let attempt = 1; ; attempt++) {
+      chaos?.begin(id);
+      invocations++;
+      try {
+        await ex.handle(buildMskEvent(batch));
+        return;
+      } catch (err) {
+        const retriable = err instanceof WeirError && err.retriable;
+        if (!retriable || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
+  };
+
+  for (const ex of executors) {
+    const stage = ex.stage;
+    const tps = stage.inputTopics.flatMap((t) => Array.from({ length: broker.partitions(t) }, (_, q) => ({ topic: t, partition: q })));
+    const total = tps.reduce((a, tp) => a + broker.endOffset(tp.topic, tp.partition), 0);
+    let done = 0;
+    const finished = new Set<string>();
+    for (;;) {
+      const batch: KafkaRecord[] = [];
+      for (const tp of tps) {
+        const at = committed.get(`${stage.id}/${tp.topic}/${tp.partition}`) ?? 0;
+        batch.push(...broker.read(tp.topic, tp.partition, at, batchSize));
+      }
+      if (batch.length === 0 && finished.size === tps.length) break;
+      if (batch.length) {
+        const maxTs = Math.max(...batch.map((r) => r.timestamp));
+        if (stage.isSource) clock = Math.max(clock, maxTs);
+        await invoke(ex, batch);
+        while (chaos?.redeliver()) await invoke(ex, batch);
+        for (const r of batch) committed.set(`${stage.id}/${r.topic}/${r.partition}`, r.offset + 1);
+        done += batch.length;
+        options.onProgress?.({ stage: stage.id, done, total });
+      }
+      if (stage.isSource) {
+        for (const tp of tps) {
+          const id = `${tp.topic}/${tp.partition}`;
+          const at = committed.get(`${stage.id}/${id}`) ?? 0;
+          if (!finished.has(id) && at >= broker.endOffset(tp.topic, tp.partition)) {
+            await ex.finishSource(tp.topic, tp.partition);
+            finished.add(id);
+          }
+        }
+        for (const other of executors) if (other.needsTicks()) await other.tick((t) => broker.partitions(t));
+      } else if (batch.length === 0) {
+        for (const tp of tps) finished.add(`${tp.topic}/${tp.partition}`);
+      }
+    }
+  }
+
+  const outputs: OutputRecord[] = [];
+  for (const t of plan.topics) {
+    if (t.role !== 'sink' && t.role !== 'late' && t.role !== 'dlq') continue;
+    for (let q = 0; q < t.partitions; q++) for (const r of broker.all(t.name, q)) outputs.push(toOutputRecord(plan, r));
+  }
+  for (const row of sinks.log) outputs.push(sinkRowToOutput(fnSinks.has(row.sink) ? 'function' : 'dynamodb', row));
+  return { plan, outputs, metrics, invocations, stateWrites: state.stats.writes, ...(chaos ? { chaos: chaos.stats } : {}) };
+}

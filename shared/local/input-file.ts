@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../runtime/errors';
+
+/** One line of a `weir run --input` file. */
+export interface InputRecord {
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly timestamp: number;
+  readonly key?: string | null;
+  readonly value: unknown;
+}
+
+/** Parses JSON lines; errors name the file, line and field. Blank lines are skipped. */
+export function parseInput(text: string, source = 'input'): InputRecord[] {
+  const out: InputRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const where = `${source}:${i + 1}`;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (err) {
+      throw new InputError(`${where}: not valid JSON (${(err as Error).message}); each line must be one JSON object`);
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError(`${where}: expected a JSON object like {"timestamp": 0, "value": "..."}`);
+    const r = obj as Record<string, unknown>;
+    if (typeof r.timestamp !== 'number' || !Number.isInteger(r.timestamp)) throw new InputError(`${where}: "timestamp" must be an integer (ms since the epoch)`);
+    if (!('value' in r)) throw new InputError(`${where}: "value" is missing`);
+    if (r.topic !== undefined && typeof r.topic !== 'string') throw new InputError(`${where}: "topic" must be a string`);
+    if (r.partition !== undefined && !(typeof r.partition === 'number' && Number.isInteger(r.partition) && r.partition >= 0)) {
+      throw new InputError(`${where}: "partition" must be an integer >= 0`);
+    }
+    if (r.key !== undefined && r.key !== null && typeof r.key !== 'string') throw new InputError(`${where}: "key" must be a string or null`);
+    out.push({
+      ...(r.topic !== undefined ? { topic: r.topic as string } : {}),
+      ...(r.partition !== undefined ? { partition: r.partition as number } : {}),
+      timestamp: r.timestamp,
+      ...(r.key !== undefined ? { key: r.key as string | null } : {}),
+      value: r.value,
+    });
+  });
+  return out;
+}
+
+export function readInputFile(path: string): InputRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read input file ${path}: ${(err as Error).message}`);
+  }
+  return parseInput(text, path);
+}
+
+/** Kafka bytes of an input value: a string is its text, anything else its JSON. */
+export function inputValueBytes(value: unknown): Buffer {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
+}

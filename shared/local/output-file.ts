@@ -1,0 +1,47 @@
+import type { SerdeName } from '../api/serde';
+import type { PipelinePlan } from '../plan/types';
+import type { KafkaRecord } from '../runtime/msk-event';
+import type { SinkRow } from '../runtime/ports';
+
+/** One line of a `weir run --output` file. */
+export interface OutputRecord {
+  readonly topic: string;
+  readonly partition: number | null;
+  readonly key: string | null;
+  readonly value: unknown;
+  readonly timestamp: number;
+  readonly headers: Record<string, string>;
+}
+
+export function decodeOutputValue(serde: SerdeName | undefined, value: Buffer | null): unknown {
+  if (value === null) return null;
+  const text = value.toString('utf8');
+  if (serde === 'json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export function toOutputRecord(plan: PipelinePlan, r: KafkaRecord): OutputRecord {
+  const serde = plan.topics.find((t) => t.name === r.topic)?.serde;
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    key: r.key === null ? null : r.key.toString('utf8'),
+    value: decodeOutputValue(serde, r.value),
+    timestamp: r.timestamp,
+    headers: { ...r.headers },
+  };
+}
+
+export function sinkRowToOutput(kind: 'dynamodb' | 'function', r: SinkRow): OutputRecord {
+  return { topic: `${kind}:${r.sink}`, partition: null, key: r.key, value: r.value, timestamp: r.timestamp, headers: { 'weir-id': r.id } };
+}
+
+export function formatOutput(records: readonly OutputRecord[]): string {
+  return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
+}

@@ -1,0 +1,115 @@
+import { encodeValue, type SerdeName } from '../api/serde';
+import type { SinkSpec } from '../api/sinks';
+import type { StageOutput } from '../plan/types';
+import type { Cause, Element } from './element';
+import { partitionForKey } from './murmur2';
+import type { OutRecord, SinkRow } from './ports';
+import { encodeMarker, encodeOrigin, H_EDGE, H_ID, H_MARKER, H_ORIGIN, type Marker } from './wire';
+
+export interface DlqInfo {
+  readonly stage: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly error: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+}
+
+/**
+ * Everything one partition's batch writes, in order. Origins number the records written
+ * at each input offset, so along a lane origins only grow.
+ */
+export class Outputs {
+  readonly records: OutRecord[] = [];
+  readonly rows: SinkRow[] = [];
+  private offset = -1;
+  private seq = 0;
+
+  constructor(
+    /** This stage's lane for the input partition being processed. */
+    private readonly lane: string,
+    private readonly inputPartition: number,
+    private readonly dlqTopic: string,
+  ) {}
+
+  /** Starts the outputs of the input record at `offset`. */
+  at(offset: number): void {
+    this.offset = offset;
+    this.seq = 0;
+  }
+
+  mark(): [number, number, number] {
+    return [this.records.length, this.rows.length, this.seq];
+  }
+
+  rollback([records, rows, seq]: [number, number, number]): void {
+    this.records.length = records;
+    this.rows.length = rows;
+    this.seq = seq;
+  }
+
+  toStage(out: StageOutput, el: Element, key: string | null): void {
+    const partition = key !== null && out.keyByNode !== undefined ? partitionForKey(key, out.partitions) : this.inputPartition % out.partitions;
+    this.records.push({
+      topic: out.topic,
+      partition,
+      key: key === null ? null : Buffer.from(key, 'utf8'),
+      value: Buffer.from(JSON.stringify(el.value ?? null), 'utf8'),
+      timestamp: el.timestamp,
+      headers: {
+        [H_ORIGIN]: encodeOrigin({ lane: this.lane, offset: this.offset, seq: this.seq++ }),
+        [H_EDGE]: String(out.fromNode),
+      },
+    });
+  }
+
+  toSink(sink: SinkSpec<unknown>, sinkPartitions: number, el: Element, cause: Cause): void {
+    const id = `${cause.id}/${cause.n++}`;
+    if (sink.kind === 'kafka') {
+      const key = sink.key ? sink.key(el.value) : el.key;
+      const partition = key === null ? this.inputPartition % sinkPartitions : partitionForKey(key, sinkPartitions);
+      this.records.push({
+        topic: sink.topic,
+        partition,
+        key: key === null ? null : Buffer.from(key, 'utf8'),
+        value: encodeValue(sink.serde as SerdeName, el.value),
+        timestamp: el.timestamp,
+        headers: { [H_ID]: id },
+      });
+      return;
+    }
+    this.rows.push({ sink: sink.kind === 'dynamodb' ? sink.table : sink.name, id, key: el.key, value: el.value, timestamp: el.timestamp });
+  }
+
+  dlq(info: DlqInfo): void {
+    this.records.push({
+      topic: this.dlqTopic,
+      partition: 0,
+      key: info.key,
+      value: info.value,
+      timestamp: info.timestamp,
+      headers: {
+        [H_ID]: `${info.stage}/dlq/${info.topic}/${info.partition}/${info.offset}`,
+        'weir-dlq-stage': info.stage,
+        'weir-dlq-topic': info.topic,
+        'weir-dlq-partition': String(info.partition),
+        'weir-dlq-offset': String(info.offset),
+        'weir-dlq-error': info.error,
+      },
+    });
+  }
+
+  /** Watermark markers go to every partition of every stage output, after the batch's data. */
+  markers(outputs: readonly StageOutput[], marker: Marker, timestamp: number): void {
+    const seen = new Set<string>();
+    for (const out of outputs) {
+      if (seen.has(out.topic)) continue;
+      seen.add(out.topic);
+      for (let p = 0; p < out.partitions; p++) {
+        this.records.push({ topic: out.topic, partition: p, key: null, value: null, timestamp, headers: { [H_MARKER]: encodeMarker(marker) } });
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import type { KafkaRecord } from './msk-event';
+
+/**
+ * The ports of the stage executor. The executor is pure: it reaches Kafka, DynamoDB and
+ * the clock only through these. Adapters live in shared/adapters.
+ */
+
+/** A record to produce; `partition` is chosen by the executor (murmur2 or forward). */
+export interface OutRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Produces records; resolves once Kafka acknowledged them all (acks=all), order kept per partition. */
+export interface Producer {
+  send(records: readonly OutRecord[]): Promise<void>;
+}
+
+/** A row for a DynamoDB or function sink; `id` is the deterministic weir-id. */
+export interface SinkRow {
+  readonly sink: string;
+  readonly id: string;
+  readonly key: string | null;
+  readonly value: unknown;
+  readonly timestamp: number;
+}
+
+/** Writes non-Kafka sinks (DynamoDB tables, custom functions); idempotent by `id` where it can be. */
+export interface SinkWriter {
+  write(rows: readonly SinkRow[]): Promise<void>;
+}
+
+/** One key's state item as stored: JSON-able, with an optimistic version. */
+export interface StoredKey {
+  readonly key: string;
+  readonly version: number;
+  readonly data: string;
+}
+
+export interface KeyWrite {
+  readonly key: string;
+  /** The version read (0 when the key did not exist); the write fails if it changed. */
+  readonly expectedVersion: number;
+  readonly data: string;
+}
+
+/** A timer index entry: key `key` has its earliest timer of `domain` at `time`. */
+export interface TimerEntry {
+  readonly domain: 'event' | 'processing';
+  readonly time: number;
+  readonly key: string;
+}
+
+/** Keyed state of one stage partition (scope = pipeline, stage and partition). */
+export interface StateStore {
+  getMany(scope: string, keys: readonly string[]): Promise<Map<string, StoredKey>>;
+  /** Conditional writes, one per key; throws StateConflictError when a version moved. */
+  putMany(scope: string, writes: readonly KeyWrite[]): Promise<void>;
+  /** Timer index entries with time <= upTo. */
+  dueTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<TimerEntry[]>;
+  addTimers(scope: string, entries: readonly TimerEntry[]): Promise<void>;
+  removeTimers(scope: string, entries: readonly TimerEntry[]): Promise<void>;
+}
+
+/** Progress of one (stage, input topic, partition). */
+export interface ProgressStore {
+  get(scope: string): Promise<string | undefined>;
+  put(scope: string, data: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** Counters an executor reports; adapters map them to metrics. */
+export interface Metrics {
+  count(name: MetricName, value?: number): void;
+}
+export type MetricName =
+  | 'recordsIn'
+  | 'recordsOut'
+  | 'duplicatesSkipped'
+  | 'batchesSkipped'
+  | 'lateRecords'
+  | 'dlqRecords'
+  | 'windowsFired'
+  | 'stateReads'
+  | 'stateWrites'
+  | 'timerWrites'
+  | 'progressWrites';
+
+export type { KafkaRecord };

@@ -1,0 +1,76 @@
+import { decodeTime, encodeTime } from './wire';
+
+export interface LaneState {
+  wm: number;
+  idle: boolean;
+}
+
+/**
+ * Progress of one (stage, input topic, partition), written last in each invocation:
+ * the offset done, the watermarks of the lanes it combines, the source watermark
+ * generator's state, processing time seen, and per-lane fences for stateless stages.
+ */
+export interface Progress {
+  offsetDone: number;
+  lanes: Record<string, LaneState>;
+  /** Source partitions: max event timestamp seen. */
+  maxTs: number;
+  /** Processing time of the last batch with data (idleness). */
+  lastActivity: number;
+  /** Highest processing time seen, in-band (markers) or from the clock. */
+  now: number;
+  /** The last marker this partition's lane sent downstream. */
+  emitted: LaneState;
+  /** Stateless non-source stages: lane -> highest origin applied. */
+  fences: Record<string, [number, number]>;
+}
+
+export function emptyProgress(): Progress {
+  return {
+    offsetDone: -1,
+    lanes: {},
+    maxTs: -Infinity,
+    lastActivity: -Infinity,
+    now: -Infinity,
+    emitted: { wm: -Infinity, idle: false },
+    fences: {},
+  };
+}
+
+const replacer = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? { t: encodeTime(v) } : v);
+const reviver = (_k: string, v: unknown): unknown =>
+  v !== null && typeof v === 'object' && 't' in v && Object.keys(v).length === 1 ? decodeTime(String((v as { t: string }).t)) : v;
+
+/** JSON with infinities kept (watermarks are -inf before the first record and +inf at the end). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, replacer);
+}
+export function fromJson<T>(text: string): T {
+  return JSON.parse(text, reviver) as T;
+}
+
+export function parseProgress(text: string | undefined): Progress {
+  return text === undefined ? emptyProgress() : { ...emptyProgress(), ...fromJson<Partial<Progress>>(text) };
+}
+
+/**
+ * The watermark of a partition fed by `lanes`: the minimum over active lanes, as Flink's
+ * StatusWatermarkValve; a lane not heard from yet holds it at -inf. When every lane is
+ * idle the partition is idle and takes the maximum.
+ */
+export function combineLanes(expected: readonly string[], lanes: Readonly<Record<string, LaneState>>): LaneState {
+  let min = Infinity;
+  let max = -Infinity;
+  let active = 0;
+  for (const id of expected) {
+    const l = lanes[id];
+    if (!l) return { wm: -Infinity, idle: false };
+    max = Math.max(max, l.wm);
+    if (!l.idle) {
+      active++;
+      min = Math.min(min, l.wm);
+    }
+  }
+  if (expected.length === 0) return { wm: -Infinity, idle: false };
+  return active === 0 ? { wm: max, idle: true } : { wm: min, idle: false };
+}

@@ -1,0 +1,93 @@
+import type { GraphNode } from '../api/graph';
+import type { SinkSpec } from '../api/sinks';
+import type { PipelinePlan, StageOutput, StagePlan } from '../plan/types';
+import type { Cause, Element } from './element';
+import { RecordError } from './errors';
+import type { Outputs } from './outputs';
+
+/**
+ * Moves elements through the chained operators of one stage: stateless operators run
+ * inline, edges to other stages become records, sinks become sink records.
+ */
+export class StageRouter {
+  private readonly children = new Map<number, GraphNode[]>();
+  private readonly crossing = new Map<number, StageOutput[]>();
+  private readonly sinkPartitions = new Map<string, number>();
+
+  constructor(
+    readonly plan: PipelinePlan,
+    readonly stage: StagePlan,
+    readonly nodes: readonly GraphNode[],
+  ) {
+    const inStage = new Set(stage.nodeIds);
+    for (const id of stage.nodeIds) {
+      const n = nodes[id] as GraphNode;
+      for (const i of n.inputs) {
+        if (inStage.has(i) && !(stage.entries[i] ?? []).includes(id)) this.children.set(i, [...(this.children.get(i) ?? []), n]);
+      }
+    }
+    for (const out of stage.outputs) this.crossing.set(out.fromNode, [...(this.crossing.get(out.fromNode) ?? []), out]);
+    for (const t of plan.topics) this.sinkPartitions.set(t.name, t.partitions);
+  }
+
+  node(id: number): GraphNode {
+    return this.nodes[id] as GraphNode;
+  }
+
+  /** Hands `el`, an output of node `from`, to what follows it. */
+  push(out: Outputs, from: number, el: Element, cause: Cause): void {
+    for (const c of this.children.get(from) ?? []) this.deliver(out, c, el, cause);
+    for (const edge of this.crossing.get(from) ?? []) {
+      const fromNode = this.node(from);
+      if (fromNode.kind === 'keyBy') {
+        const key = callUser(fromNode, () => fromNode.fn(el.value));
+        out.toStage(edge, el, String(key));
+      } else {
+        out.toStage(edge, el, el.key);
+      }
+    }
+  }
+
+  /** Runs a stateless operator on `el`. Keyed operators are run by the keyed task. */
+  deliver(out: Outputs, n: GraphNode, el: Element, cause: Cause): void {
+    switch (n.kind) {
+      case 'map':
+        this.push(out, n.id, { ...el, value: callUser(n, () => n.fn(el.value)) }, cause);
+        return;
+      case 'filter':
+        if (callUser(n, () => n.fn(el.value))) this.push(out, n.id, el, cause);
+        return;
+      case 'flatMap': {
+        const values = callUser(n, () => n.fn(el.value));
+        if (values == null) return;
+        for (const v of values) this.push(out, n.id, { ...el, value: v }, cause);
+        return;
+      }
+      case 'union':
+      case 'keyBy':
+      case 'source':
+        this.push(out, n.id, el, cause);
+        return;
+      case 'sink':
+        this.sink(out, n.sink, el, cause);
+        return;
+      default:
+        throw new Error(`operator "${n.name}" (${n.kind}) cannot run inline in stage ${this.stage.id}`);
+    }
+  }
+
+  sink(out: Outputs, sink: SinkSpec<unknown>, el: Element, cause: Cause): void {
+    const parts = sink.kind === 'kafka' ? (this.sinkPartitions.get(sink.topic) ?? 1) : 1;
+    out.toSink(sink, parts, el, cause);
+  }
+}
+
+/** Runs user code; a throw becomes a RecordError naming the operator (the record goes to the DLQ). */
+export function callUser<T>(n: GraphNode, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RecordError) throw err;
+    throw new RecordError('USER_FUNCTION_FAILED', `operator "${n.name}" (${n.kind}) threw: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+}
