@@ -119,8 +119,12 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
       if (batch.length) {
         const maxTs = Math.max(...batch.map((r) => r.timestamp));
         if (stage.isSource) clock = Math.max(clock, maxTs);
-        await invoke(ex, batch);
-        while (chaos?.redeliver()) await invoke(ex, batch);
+        // One event per partition, in partition order, so that retries do not reorder what
+        // different partitions write into a shared topic: a retried run interleaves exactly as a calm one.
+        for (const part of groupByPartition(batch)) {
+          await invoke(ex, part);
+          while (chaos?.redeliver()) await invoke(ex, part);
+        }
         for (const r of batch) committed.set(`${stage.id}/${r.topic}/${r.partition}`, r.offset + 1);
         done += batch.length;
         options.onProgress?.({ stage: stage.id, done, total });
@@ -148,4 +152,15 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   }
   for (const row of sinks.log) outputs.push(sinkRowToOutput(fnSinks.has(row.sink) ? 'function' : 'dynamodb', row));
   return { plan, outputs, metrics, invocations, stateWrites: state.stats.writes, ...(chaos ? { chaos: chaos.stats } : {}) };
+}
+
+function groupByPartition(batch: readonly KafkaRecord[]): KafkaRecord[][] {
+  const groups = new Map<string, KafkaRecord[]>();
+  for (const r of batch) {
+    const id = `${r.topic}-${r.partition}`;
+    const g = groups.get(id);
+    if (g) g.push(r);
+    else groups.set(id, [r]);
+  }
+  return [...groups.values()];
 }

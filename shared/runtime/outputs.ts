@@ -4,7 +4,7 @@ import type { StageOutput } from '../plan/types';
 import type { Cause, Element } from './element';
 import { partitionForKey } from './murmur2';
 import type { OutRecord, SinkRow } from './ports';
-import { encodeMarker, encodeOrigin, H_EDGE, H_ID, H_MARKER, H_ORIGIN, type Marker } from './wire';
+import { encodeMarker, encodeOrigin, H_EDGE, H_ID, H_MARKER, H_NOW, H_ORIGIN, type Marker } from './wire';
 
 export interface DlqInfo {
   readonly stage: string;
@@ -26,6 +26,8 @@ export class Outputs {
   readonly rows: SinkRow[] = [];
   private offset = -1;
   private seq = 0;
+  /** Processing time stamped on records to other stages, so theirs stays deterministic on retry. */
+  now = -Infinity;
 
   constructor(
     /** This stage's lane for the input partition being processed. */
@@ -61,6 +63,7 @@ export class Outputs {
       headers: {
         [H_ORIGIN]: encodeOrigin({ lane: this.lane, offset: this.offset, seq: this.seq++ }),
         [H_EDGE]: String(out.fromNode),
+        ...(Number.isFinite(this.now) ? { [H_NOW]: String(this.now) } : {}),
       },
     });
   }

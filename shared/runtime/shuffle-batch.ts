@@ -10,11 +10,20 @@ import type { KeyWrite, MetricName, StateStore, TimerEntry } from './ports';
 import { combineLanes, type LaneState, type Progress } from './progress';
 import type { StageRouter } from './router';
 import { markerTimestamp } from './source-batch';
-import { decodeMarker, decodeOrigin, H_EDGE, H_MARKER, H_ORIGIN, originAfter, type Marker, type Origin } from './wire';
+import { decodeMarker, decodeOrigin, H_EDGE, H_MARKER, H_NOW, H_ORIGIN, originAfter, type Marker, type Origin } from './wire';
 
 type Item =
   | { readonly kind: 'marker'; readonly offset: number; readonly marker: Marker }
-  | { readonly kind: 'data'; readonly offset: number; readonly origin: Origin; readonly edge: number; readonly key: string | null; readonly value: unknown; readonly rec: KafkaRecord }
+  | {
+      readonly kind: 'data';
+      readonly offset: number;
+      readonly origin: Origin;
+      readonly edge: number;
+      readonly key: string | null;
+      readonly value: unknown;
+      readonly now: number;
+      readonly rec: KafkaRecord;
+    }
   | { readonly kind: 'bad'; readonly offset: number; readonly error: string; readonly rec: KafkaRecord };
 
 export interface ShuffleBatchResult {
@@ -36,7 +45,17 @@ function parse(rec: KafkaRecord): Item {
     const edge = rec.headers[H_EDGE];
     if (origin === undefined || edge === undefined) throw new Error(`record lacks the ${H_ORIGIN}/${H_EDGE} headers Weir writes between stages`);
     const value: unknown = rec.value === null ? null : JSON.parse(rec.value.toString('utf8'));
-    return { kind: 'data', offset: rec.offset, origin: decodeOrigin(origin), edge: Number(edge), key: rec.key?.toString('utf8') ?? null, value, rec };
+    const now = rec.headers[H_NOW];
+    return {
+      kind: 'data',
+      offset: rec.offset,
+      origin: decodeOrigin(origin),
+      edge: Number(edge),
+      key: rec.key?.toString('utf8') ?? null,
+      value,
+      now: now === undefined ? -Infinity : Number(now),
+      rec,
+    };
   } catch (err) {
     return { kind: 'bad', offset: rec.offset, error: describeError(err), rec };
   }
@@ -86,7 +105,10 @@ export async function runShuffleBatch(
       applyMarker(it.marker);
       maxWm = Math.max(maxWm, combineLanes(stage.lanes, lanes).wm);
       if (it.marker.now !== undefined) maxNow = Math.max(maxNow, it.marker.now);
-    } else if (it.kind === 'data') activate(it.origin.lane);
+    } else if (it.kind === 'data') {
+      activate(it.origin.lane);
+      maxNow = Math.max(maxNow, it.now);
+    }
   }
   if (maxWm === Infinity) maxNow = Infinity;
 
@@ -119,6 +141,7 @@ export async function runShuffleBatch(
   const progress: Progress = { ...before, lanes: live, fences: { ...before.fences } };
   let wm = wm0;
   let now = before.now;
+  out.now = now;
   const dirty = new Set<string>();
 
   const ctxFor = (ks: KeyState, nodeId: number): KeyedContext => {
@@ -178,6 +201,7 @@ export async function runShuffleBatch(
       const m = it.marker;
       if (expected.has(m.lane)) live[m.lane] = { wm: Math.max(live[m.lane]?.wm ?? -Infinity, m.wm), idle: m.idle };
       if (m.now !== undefined) now = Math.max(now, m.now);
+      out.now = now;
       const next = combineLanes(stage.lanes, live).wm;
       if (next > wm) {
         wm = next;
@@ -188,6 +212,11 @@ export async function runShuffleBatch(
       continue;
     }
     count('recordsIn');
+    if (it.now > now) {
+      now = it.now;
+      out.now = now;
+      if (keyed) fireTimers('processing', now);
+    }
     const prevLane = live[it.origin.lane];
     if (prevLane?.idle) live[it.origin.lane] = { wm: prevLane.wm, idle: false };
     const targets = stage.entries[it.edge];
@@ -245,7 +274,7 @@ export async function runShuffleBatch(
   if (last) progress.offsetDone = last.offset;
   progress.now = now;
   const status = combineLanes(stage.lanes, live);
-  if (status.wm !== before.emitted.wm || status.idle !== before.emitted.idle) {
+  if (status.wm !== before.emitted.wm || status.idle !== before.emitted.idle || now > before.now) {
     out.markers(stage.outputs, { lane: myLane, wm: status.wm, idle: status.idle, ...(Number.isFinite(now) ? { now } : {}) }, markerTimestamp(status.wm, now));
     progress.emitted = status;
   }

@@ -28,6 +28,7 @@ export function runSourceBatch(router: StageRouter, source: SourceNode, partitio
   const out = new Outputs(laneId(stage.id, topic, partition), partition, router.plan.dlqTopic);
   const progress: Progress = { ...before, lanes: {}, fences: {} };
   progress.now = Math.max(progress.now, now);
+  out.now = progress.now;
   const et = source.source.eventTime;
   let dlq = 0;
   for (const rec of records) {
@@ -39,8 +40,9 @@ export function runSourceBatch(router: StageRouter, source: SourceNode, partitio
       const element = source.source.withMetadata ? { value, meta } : value;
       const ts = et?.timestamp ? callUser(source, () => (et.timestamp as (v: unknown, m: RecordMeta) => number)(value, meta)) : rec.timestamp;
       if (!Number.isFinite(ts)) throw new RecordError('RECORD_UNDECODABLE', `source "${topic}": event timestamp is not a finite number (${String(ts)})`);
-      if (et) progress.maxTs = Math.max(progress.maxTs, ts);
       router.push(out, source.id, { value: element, timestamp: ts, key: meta.key }, causeOf(`${stage.id}/${topic}/${partition}/${rec.offset}`));
+      // A record that ends in the dead-letter topic does not move event time: its timestamp may be as broken as its value.
+      if (et) progress.maxTs = Math.max(progress.maxTs, ts);
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
       out.rollback(mark);
@@ -50,13 +52,11 @@ export function runSourceBatch(router: StageRouter, source: SourceNode, partitio
   }
   const last = records[records.length - 1];
   if (last) progress.offsetDone = last.offset;
-  const wasPossiblyIdle = et?.idleTimeoutMs !== undefined && before.lastActivity + et.idleTimeoutMs <= now;
   if (records.length) progress.lastActivity = now;
   const wm = et && progress.maxTs > -Infinity ? progress.maxTs - et.outOfOrdernessMs - 1 : -Infinity;
-  if (wm !== before.emitted.wm || before.emitted.idle || wasPossiblyIdle) {
-    out.markers(stage.outputs, { lane: laneId(stage.id, topic, partition), wm, idle: false, now: progress.now }, markerTimestamp(wm, now));
-    progress.emitted = { wm, idle: false };
-  }
+  // Always a marker: it carries the watermark, re-activates a lane the ticker marked idle, and moves processing time.
+  out.markers(stage.outputs, { lane: laneId(stage.id, topic, partition), wm, idle: false, now: progress.now }, markerTimestamp(wm, now));
+  progress.emitted = { wm, idle: false };
   return { outputs: out, progress, recordsIn: records.length, dlq };
 }
 

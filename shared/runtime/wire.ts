@@ -7,6 +7,8 @@ export const H_ORIGIN = 'weir-origin';
 export const H_EDGE = 'weir-edge';
 export const H_MARKER = 'weir-marker';
 export const H_ID = 'weir-id';
+/** Processing time of the stage that wrote a record. */
+export const H_NOW = 'weir-now';
 
 export interface Origin {
   readonly lane: string;
