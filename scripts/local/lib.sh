@@ -151,20 +151,42 @@ pid_file() { echo "$RUN_DIR/$1.pid"; }
 # Marker put on the java command line so a pid is only ever taken for ours.
 service_marker() { echo "-Dweir.local.service=$1@$REPO_ROOT"; }
 
-# our_pid NAME: print the pid of our running NAME process, or return 1
+# pid_running PID: true while any thread of the process is alive. After SIGKILL the JVM's
+# main thread can already be a zombie while other threads still hold the sockets open.
+pid_running() {
+  local pid="$1" state
+  [[ -d "/proc/$pid" ]] || return 1
+  state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+  [[ -n "$state" ]] || return 1
+  if [[ "$state" == Z || "$state" == X ]]; then
+    local tasks=("/proc/$pid/task"/*)
+    (( ${#tasks[@]} > 1 )) || return 1
+  fi
+  return 0
+}
+
+# our_pid NAME: print the pid of our running NAME process (checked by its command-line marker), or return 1
 our_pid() {
-  local f pid state
+  local f pid
   f="$(pid_file "$1")"
   [[ -f "$f" ]] || return 1
   pid="$(tr -dc '0-9' <"$f")"
-  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)"
-  [[ "$state" != "Z" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(service_marker "$1") " || return 1
+  [[ -n "$pid" ]] && pid_running "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(service_marker "$1") " || return 1
   echo "$pid"
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/$BIND_HOST/$1") 2>/dev/null; }
+
+# wait_port_free PORT WHAT: a just-stopped process may hold the port a moment longer
+wait_port_free() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    port_in_use "$1" || return 0
+    sleep 0.1
+  done
+  die "port $1 on $BIND_HOST is already in use by another process ($2)"
+}
 
 # launch NAME LOGFILE CMD...: run CMD detached (own session, no tty, stdin from /dev/null),
 # appending to LOGFILE; writes the pid file. Double fork so that the service is not our
@@ -197,19 +219,20 @@ stop_service() {
   fi
   say "$name: stopping pid $pid (SIG$sig)"
   kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
+  # from here on follow the pid itself: a dying JVM's command line may already read empty
   for ((i = 0; i < grace * 10; i++)); do
-    our_pid "$name" >/dev/null || break
+    pid_running "$pid" || break
     sleep 0.1
   done
-  if our_pid "$name" >/dev/null; then
+  if pid_running "$pid"; then
     warn "$name: still running after ${grace}s, sending SIGKILL"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      our_pid "$name" >/dev/null || break
+    for ((i = 0; i < 100; i++)); do
+      pid_running "$pid" || break
       sleep 0.1
     done
   fi
-  our_pid "$name" >/dev/null && die "$name: pid $pid could not be stopped"
+  pid_running "$pid" && die "$name: pid $pid could not be stopped"
   rm -f "$pf"
   say "$name: stopped"
 }
@@ -319,8 +342,8 @@ start_kafka_process() {
   ep="$(kafka_endpoint)"
   port="${ep##*:}"
   cport="$(sed -n 's/^controller.quorum.voters=.*:\([0-9]*\)$/\1/p' "$KAFKA_STATE_DIR/server.properties")"
-  port_in_use "$port" && die "port $port is already in use by another process (set WEIR_KAFKA_PORT)"
-  port_in_use "$cport" && die "port $cport is already in use by another process (set WEIR_KAFKA_CONTROLLER_PORT)"
+  wait_port_free "$port" "set WEIR_KAFKA_PORT"
+  wait_port_free "$cport" "set WEIR_KAFKA_CONTROLLER_PORT"
   kafka_java_common
   # shellcheck disable=SC2086
   launch kafka "$KAFKA_LOG" java ${WEIR_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} \
@@ -345,7 +368,7 @@ kafka_endpoint() {
 
 start_dynamodb_process() { # $1 = port
   local port="$1"
-  port_in_use "$port" && die "port $port is already in use by another process (set WEIR_DYNAMODB_PORT)"
+  wait_port_free "$port" "set WEIR_DYNAMODB_PORT"
   echo "http://$BIND_HOST:$port" >"$RUN_DIR/dynamodb.endpoint"
   # shellcheck disable=SC2086
   launch dynamodb "$DYNAMODB_LOG" java ${WEIR_DYNAMODB_HEAP_OPTS:--Xms64m -Xmx384m} \

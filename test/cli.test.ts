@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { OutputRecord } from '../shared/local/output-file';
+import { singlePartitionWithLateness } from './reference/generators';
+import { expectedOutput } from './reference/oracle';
+import { canonical, dedupById } from './support/examples';
+
+const root = resolve(__dirname, '..');
+const weir = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/weir.js'), ...args], { cwd: root, encoding: 'utf8' });
+const tmp = mkdtempSync(join(tmpdir(), 'weir-cli-'));
+const readOutput = (file: string): OutputRecord[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as OutputRecord);
+
+describe('weir CLI', () => {
+  it('plan shows the windowed word count as two stages and one repartition topic', () => {
+    const r = weir('plan', 'examples/windowed-wordcount.ts');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('pipeline windowed-wordcount: 2 stages, 1 repartition topic');
+    expect(r.stdout).toContain('output:    windowed-wordcount-s1-repartition');
+    expect(r.stdout).toContain('sink:      topic word-counts-5s');
+    expect(r.stdout).toContain('late:      topic late-words');
+  });
+
+  it('run writes the reference output, and the same output again (deterministic)', () => {
+    const input = singlePartitionWithLateness('windowed-wordcount', 99, 150);
+    const inFile = join(tmp, 'in.jsonl');
+    writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const args = ['run', 'examples/windowed-wordcount.ts', '--input', inFile, '--partitions', '1', '--batch-size', '1'];
+    const a = weir(...args, '--output', join(tmp, 'a.jsonl'));
+    expect(a.stderr).toContain('weir run windowed-wordcount: 150 input records');
+    expect(a.status).toBe(0);
+    const out = readOutput(join(tmp, 'a.jsonl'));
+    const expected = expectedOutput('windowed-wordcount', input, { batchSize: 1 });
+    expect(canonical('windowed-wordcount', out)).toEqual(canonical('windowed-wordcount', expected.outputs.map((o) => ({ ...o, partition: 0, key: null, headers: {} }))));
+    expect(out.filter((o) => o.topic === 'late-words').length).toBeGreaterThan(0);
+    for (const o of out) expect(o.headers['weir-id']).toEqual(expect.any(String));
+    const b = weir(...args);
+    expect(b.stdout).toBe(readFileSync(join(tmp, 'a.jsonl'), 'utf8'));
+  });
+
+  it('run --chaos gives the same records as a calm run once deduplicated by weir-id', () => {
+    const input = singlePartitionWithLateness('wordcount', 5, 120).map((r, i) => ({ ...r, partition: i % 4 }));
+    const inFile = join(tmp, 'wc.jsonl');
+    writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const calm = weir('run', 'examples/wordcount.ts', '--input', inFile, '--batch-size', '3', '--output', join(tmp, 'calm.jsonl'));
+    const wild = weir('run', 'examples/wordcount.ts', '--input', inFile, '--batch-size', '3', '--chaos', '7', '--output', join(tmp, 'wild.jsonl'));
+    expect([calm.status, wild.status]).toEqual([0, 0]);
+    expect(wild.stderr).toMatch(/chaos: crashes \{.+\}, redeliveries [1-9]/);
+    const norm = (f: string) => dedupById(readOutput(join(tmp, f))).map((o) => JSON.stringify(o)).sort();
+    expect(norm('wild.jsonl')).toEqual(norm('calm.jsonl'));
+  });
+
+  it('errors a user can cause say what to do', () => {
+    const missing = weir('run', 'examples/nope.ts', '--input', 'x.jsonl');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('weir: pipeline file examples/nope.ts does not exist');
+    const badLine = join(tmp, 'bad.jsonl');
+    writeFileSync(badLine, '{"timestamp": 1, "value": "ok"}\n{"value": "no time"}\n');
+    const bad = weir('run', 'examples/uppercase.ts', '--input', badLine);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(`${badLine}:2: "timestamp" must be an integer`);
+    const badFlag = weir('run', 'examples/uppercase.ts', '--input', badLine, '--batch-size', '0');
+    expect(badFlag.status).not.toBe(0);
+    expect(badFlag.stderr).toContain('--batch-size needs a positive integer, got "0"');
+  });
+});
