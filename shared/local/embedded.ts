@@ -50,7 +50,6 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   for (const t of plan.topics) broker.createTopic(t.name, t.partitions);
 
   const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
-  const rr = new Map<string, number>();
   let clock = Number.NEGATIVE_INFINITY;
   input.forEach((r, i) => {
     const topic = r.topic ?? (sourceTopics.length === 1 ? sourceTopics[0] : undefined);
@@ -58,13 +57,10 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
     if (!sourceTopics.includes(topic)) throw new InputError(`input record ${i + 1}: topic "${topic}" is not a source of pipeline "${p.name}" (it reads ${sourceTopics.join(', ')})`);
     const n = broker.partitions(topic);
     const key = r.key ?? null;
-    let partition = r.partition;
-    if (partition === undefined) {
-      // Kafka's default partitioner: murmur2 for keyed records; spread keyless ones round-robin.
-      const next = rr.get(topic) ?? 0;
-      partition = key !== null ? partitionForKey(key, n) : next % n;
-      if (key === null) rr.set(topic, next + 1);
-    }
+    // Kafka's default partitioner: murmur2 for keyed records. Keyless records stick to one
+    // partition, as the sticky partitioner does within a producer batch, so a file without
+    // partitions replays as one ordered partition.
+    const partition = r.partition ?? (key !== null ? partitionForKey(key, n) : 0);
     if (partition >= n) throw new InputError(`input record ${i + 1}: partition ${partition} does not exist; topic "${topic}" has ${n} partitions (--partitions)`);
     broker.append({ topic, partition, key: key === null ? null : Buffer.from(key, 'utf8'), value: inputValueBytes(r.value), timestamp: r.timestamp, headers: {} });
   });
