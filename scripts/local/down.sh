@@ -4,7 +4,7 @@
 # temporary storage. Idempotent: nothing running is fine (exit 0).
 # Processes not started by these scripts (e.g. docker compose) are never touched.
 set -euo pipefail
-# shellcheck source=scripts/local/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ ! -d "$LOCAL_DIR" ]]; then

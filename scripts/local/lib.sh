@@ -29,6 +29,7 @@ BIND_HOST="127.0.0.1"
 KAFKA_PORT="${WEIR_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${WEIR_KAFKA_CONTROLLER_PORT:-9093}"
 DYNAMODB_PORT="${WEIR_DYNAMODB_PORT:-8000}"
+# shellcheck disable=SC2034  # used by the scripts that source this file
 READY_TIMEOUT="${WEIR_LOCAL_READY_TIMEOUT:-90}"
 
 CACHE_ROOT="${WEIR_LOCAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/weir-local}"
@@ -197,7 +198,8 @@ launch() {
   rm -f "$pf"
   printf '\n===== [weir-local] %s starting at %s =====\n' "$name" "$(date -Is)" >>"$log"
   (
-    cd "$LOCAL_DIR"
+    cd "$LOCAL_DIR" || exit 1
+    # shellcheck disable=SC2016  # $$ and $@ are for the inner bash
     setsid nohup bash -c 'echo $$ > "$0"; exec "$@"' "$pf" "$@" >>"$log" 2>&1 </dev/null &
   )
   local i

@@ -12,7 +12,7 @@
 #
 # If the service was never started by up.sh, it is started as up.sh would.
 set -euo pipefail
-# shellcheck source=scripts/local/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }

@@ -11,7 +11,7 @@
 # - pid files: .local/run/*.pid   logs: .local/logs/*.log
 # See lib.sh for the environment knobs (WEIR_KAFKA_PORT, WEIR_DYNAMODB_PORT, ...).
 set -euo pipefail
-# shellcheck source=scripts/local/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T0="$(now_ms)"

@@ -4,7 +4,9 @@ import { formatPlan } from '../plan/format';
 import { planPipeline } from '../plan/planner';
 import { describeError, WeirError } from '../runtime/errors';
 import { runEmbedded } from '../local/embedded';
-import { readInputFile } from '../local/input-file';
+import { readInputFile, type InputRecord } from '../local/input-file';
+import { runLocal } from '../local/local-run';
+import type { Pipeline } from '../api/pipeline';
 import { loadPipeline } from '../local/load-pipeline';
 import { formatOutput } from '../local/output-file';
 
@@ -22,6 +24,41 @@ function intArg(flag: string) {
     if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} needs an integer seed, got "${v}"`);
     return n;
   };
+}
+
+interface RunOptions {
+  input: string;
+  output?: string;
+  partitions: number;
+  batchSize: number;
+  chaos?: number;
+  local?: boolean;
+  brokers: string;
+  dynamodbEndpoint: string;
+}
+
+async function runOnLocalStack(p: Pipeline, file: string, input: InputRecord[], opts: RunOptions): Promise<void> {
+  const started = Date.now();
+  const result = await runLocal(p, file, input, {
+    partitions: opts.partitions,
+    batchSize: opts.batchSize,
+    brokers: opts.brokers,
+    dynamoEndpoint: opts.dynamodbEndpoint,
+    ...(opts.chaos !== undefined ? { chaos: opts.chaos } : {}),
+    onProgress: (line) => process.stderr.write(`  ${line}\n`),
+  });
+  const text = formatOutput(result.outputs);
+  if (opts.output) writeFileSync(opts.output, text);
+  else process.stdout.write(text);
+  process.stderr.write(
+    [
+      `weir run --local ${p.name} (run ${result.runId}): ${input.length} input records, ${result.plan.stages.length} stages, ${result.invocations} invocations in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `  bundles: ${result.bundles.map((b) => `${b.stage} ${(b.bytes / 1024).toFixed(0)} KB`).join(', ')}`,
+      `  outputs: ${result.outputs.length} records; failed invocations retried: ${result.failures}; redelivered batches: ${result.redeliveries}`,
+      `  DynamoDB state writes: ${result.stateWrites} (${input.length ? (result.stateWrites / input.length).toFixed(3) : '0'} per input record)`,
+      ...(opts.output ? [`  output written to ${opts.output}`] : []),
+    ].join('\n') + '\n',
+  );
 }
 
 export function buildCli(): Command {
@@ -48,9 +85,16 @@ export function buildCli(): Command {
     .option('--partitions <n>', 'partitions of source, repartition and sink topics', positiveInt('--partitions'), 4)
     .option('--batch-size <n>', 'records per partition per invocation (the ESM BatchSize)', positiveInt('--batch-size'), 100)
     .option('--chaos <seed>', 'inject crashes, redeliveries and duplicates, deterministically from the seed', intArg('--chaos'))
-    .action(async (file: string, opts: { input: string; output?: string; partitions: number; batchSize: number; chaos?: number }) => {
+    .option('--local', 'run against the local Kafka broker and DynamoDB Local (npm run local:up) through the MSK trigger emulator and the built bundles')
+    .option('--brokers <list>', 'with --local: Kafka bootstrap brokers', '127.0.0.1:9092')
+    .option('--dynamodb-endpoint <url>', 'with --local: DynamoDB endpoint', 'http://127.0.0.1:8000')
+    .action(async (file: string, opts: RunOptions) => {
       const p = loadPipeline(file);
       const input = readInputFile(opts.input);
+      if (opts.local) {
+        await runOnLocalStack(p, file, input, opts);
+        return;
+      }
       const tty = process.stderr.isTTY;
       const result = await runEmbedded(p, input, {
         partitions: opts.partitions,

@@ -5,13 +5,12 @@ import type { PipelinePlan } from '../plan/types';
 import { MemoryBroker } from '../adapters/memory/memory-broker';
 import { MemorySinkWriter } from '../adapters/memory/memory-sinks';
 import { MemoryProgressStore, MemoryStateStore } from '../adapters/memory/memory-state-store';
-import { ConfigError, InputError, WeirError } from '../runtime/errors';
+import { ConfigError, WeirError } from '../runtime/errors';
 import { StageExecutor } from '../runtime/executor';
 import { buildMskEvent, type KafkaRecord } from '../runtime/msk-event';
-import { partitionForKey } from '../runtime/murmur2';
 import type { MetricName } from '../runtime/ports';
 import { Chaos, type ChaosStats } from './chaos';
-import { inputValueBytes, type InputRecord } from './input-file';
+import { placeInput, type InputRecord } from './input-file';
 import { sinkRowToOutput, toOutputRecord, type OutputRecord } from './output-file';
 
 export interface EmbeddedOptions {
@@ -50,21 +49,11 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   for (const t of plan.topics) broker.createTopic(t.name, t.partitions);
 
   const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
-  let clock = Number.NEGATIVE_INFINITY;
-  input.forEach((r, i) => {
-    const topic = r.topic ?? (sourceTopics.length === 1 ? sourceTopics[0] : undefined);
-    if (topic === undefined) throw new InputError(`input record ${i + 1}: "topic" is missing and the pipeline reads ${sourceTopics.length} topics (${sourceTopics.join(', ')}); name one`);
-    if (!sourceTopics.includes(topic)) throw new InputError(`input record ${i + 1}: topic "${topic}" is not a source of pipeline "${p.name}" (it reads ${sourceTopics.join(', ')})`);
-    const n = broker.partitions(topic);
-    const key = r.key ?? null;
-    // Kafka's default partitioner: murmur2 for keyed records. Keyless records stick to one
-    // partition, as the sticky partitioner does within a producer batch, so a file without
-    // partitions replays as one ordered partition.
-    const partition = r.partition ?? (key !== null ? partitionForKey(key, n) : 0);
-    if (partition >= n) throw new InputError(`input record ${i + 1}: partition ${partition} does not exist; topic "${topic}" has ${n} partitions (--partitions)`);
-    broker.append({ topic, partition, key: key === null ? null : Buffer.from(key, 'utf8'), value: inputValueBytes(r.value), timestamp: r.timestamp, headers: {} });
-  });
+  for (const r of placeInput(p.name, input, sourceTopics, (t) => broker.partitions(t))) {
+    broker.append({ ...r, headers: {} });
+  }
 
+  let clock = Number.NEGATIVE_INFINITY;
   const chaos = options.chaos !== undefined ? new Chaos(options.chaos) : undefined;
   const state = new MemoryStateStore();
   const progress = new MemoryProgressStore();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../runtime/errors';
+import { partitionForKey } from '../runtime/murmur2';
 
 /** One line of a `weir run --input` file. */
 export interface InputRecord {
@@ -55,4 +56,30 @@ export function readInputFile(path: string): InputRecord[] {
 /** Kafka bytes of an input value: a string is its text, anything else its JSON. */
 export function inputValueBytes(value: unknown): Buffer {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
+}
+
+export interface PlacedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer;
+  readonly timestamp: number;
+}
+
+/**
+ * Where each input record goes: its topic (the pipeline's source when there is one) and
+ * partition (given, else murmur2 of the key as Kafka's Java client, else 0: the sticky
+ * partitioner keeps keyless records together, so a file replays as one ordered partition).
+ */
+export function placeInput(pipeline: string, input: readonly InputRecord[], sourceTopics: readonly string[], partitionsOf: (topic: string) => number): PlacedRecord[] {
+  return input.map((r, i) => {
+    const topic = r.topic ?? (sourceTopics.length === 1 ? sourceTopics[0] : undefined);
+    if (topic === undefined) throw new InputError(`input record ${i + 1}: "topic" is missing and the pipeline reads ${sourceTopics.length} topics (${sourceTopics.join(', ')}); name one`);
+    if (!sourceTopics.includes(topic)) throw new InputError(`input record ${i + 1}: topic "${topic}" is not a source of pipeline "${pipeline}" (it reads ${sourceTopics.join(', ')})`);
+    const n = partitionsOf(topic);
+    const key = r.key ?? null;
+    const partition = r.partition ?? (key !== null ? partitionForKey(key, n) : 0);
+    if (partition >= n) throw new InputError(`input record ${i + 1}: partition ${partition} does not exist; topic "${topic}" has ${n} partitions (--partitions)`);
+    return { topic, partition, key: key === null ? null : Buffer.from(key, 'utf8'), value: inputValueBytes(r.value), timestamp: r.timestamp };
+  });
 }

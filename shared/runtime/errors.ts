@@ -68,6 +68,7 @@ export class InputError extends WeirError {
 }
 
 export function describeError(err: unknown): string {
+  if (err instanceof WeirError) return `${err.code}: ${err.message}`;
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
 }

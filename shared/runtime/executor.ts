@@ -94,12 +94,7 @@ export class StageExecutor {
 
   /** Whether the ticker has work here: idle detection for sources, processing time for timers. */
   needsTicks(): boolean {
-    return this.stage.nodeIds.some((id) => {
-      const n = this.router.node(id);
-      if (n.kind === 'source') return n.source.eventTime?.idleTimeoutMs !== undefined;
-      if (n.kind === 'process') return true;
-      return n.kind === 'window' && 'time' in n.assigner && n.assigner.time === 'processing';
-    });
+    return stageNeedsTicks(this.stage, this.pipeline.nodes());
   }
 
   /**
@@ -218,4 +213,14 @@ export class StageExecutor {
     hook('after-progress');
     return { recordsIn: records.length, skipped: false, stateWrites };
   }
+}
+
+/** Whether a stage needs the ticker: idle detection for sources, processing time for timers. */
+export function stageNeedsTicks(stage: StagePlan, nodes: readonly GraphNode[]): boolean {
+  return stage.nodeIds.some((id) => {
+    const n = nodes[id] as GraphNode;
+    if (n.kind === 'source') return n.source.eventTime?.idleTimeoutMs !== undefined;
+    if (n.kind === 'process') return true;
+    return n.kind === 'window' && 'time' in n.assigner && n.assigner.time === 'processing';
+  });
 }

@@ -1,0 +1,79 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Pipeline } from '../shared/api/pipeline';
+import { DynamoProgressStore, DynamoSinkWriter, DynamoStateStore } from '../shared/adapters/dynamodb';
+import { createKafka, parseBrokers } from '../shared/adapters/kafka/kafka-config';
+import { KafkaProducer } from '../shared/adapters/kafka/kafka-producer';
+import { planPipeline } from '../shared/plan/planner';
+import { ConfigError } from '../shared/runtime/errors';
+import { StageExecutor, type BatchReport, type FaultHook } from '../shared/runtime/executor';
+import type { MskEvent } from '../shared/runtime/msk-event';
+import type { MetricName } from '../shared/runtime/ports';
+import { readStageConfig } from './config';
+import { isControlEvent, type ControlEvent } from './control-events';
+import { selfKillingFaults } from './faults';
+
+export interface HandlerResult extends Partial<BatchReport> {
+  readonly metrics: Partial<Record<MetricName, number>>;
+}
+
+/**
+ * The Lambda entry of one stage: builds clients once per container, then hands each MSK
+ * event to the stage executor. It only wires; all logic is in the executor.
+ */
+export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | ControlEvent) => Promise<HandlerResult> {
+  let ready: { executor: StageExecutor; metrics: Partial<Record<MetricName, number>>; partitionsOf: (t: string) => number; prefix: string } | undefined;
+
+  const init = (event: MskEvent | ControlEvent): NonNullable<typeof ready> => {
+    const cfg = readStageConfig(process.env, stageId);
+    const plan = planPipeline(p, { defaultPartitions: cfg.partitions });
+    const brokers = parseBrokers(cfg.brokers ?? (isControlEvent(event) ? undefined : event.bootstrapServers), 'WEIR_BROKERS (or the event bootstrapServers)');
+    if (cfg.kafkaAuth === 'iam') throw new ConfigError('WEIR_KAFKA_AUTH=iam is not available in this build yet; use "none" for a plaintext listener');
+    const kafka = createKafka({ brokers, clientId: `weir-${plan.pipeline}-${cfg.stage}` });
+    const dynamo = new DynamoDBClient({
+      region: cfg.region,
+      ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}),
+    });
+    const metrics: Partial<Record<MetricName, number>> = {};
+    const fault: FaultHook | undefined = cfg.chaosSeed !== undefined ? selfKillingFaults(cfg.chaosSeed) : undefined;
+    const executor = new StageExecutor(
+      p,
+      plan,
+      cfg.stage,
+      {
+        producer: new KafkaProducer(kafka, cfg.topicPrefix),
+        state: new DynamoStateStore({ client: dynamo, table: cfg.stateTable ?? plan.tables.state }),
+        progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
+        sinks: new DynamoSinkWriter({ client: dynamo }),
+        clock: { now: () => Date.now() },
+        metrics: { count: (name, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
+      },
+      fault,
+    );
+    const partitionsOf = (t: string): number => plan.topics.find((x) => x.name === t)?.partitions ?? cfg.partitions;
+    return { executor, metrics, partitionsOf, prefix: cfg.topicPrefix };
+  };
+
+  return async (event) => {
+    ready ??= init(event);
+    const { executor, metrics, partitionsOf, prefix } = ready;
+    for (const k of Object.keys(metrics)) delete metrics[k as MetricName];
+    if (isControlEvent(event)) {
+      if (event.weir === 'tick') await executor.tick(partitionsOf);
+      else await executor.finishSource(event.topic, event.partition);
+      return { metrics: { ...metrics } };
+    }
+    const report = await executor.handle(stripTopicPrefix(event, prefix));
+    return { ...report, metrics: { ...metrics } };
+  };
+}
+
+/** Topics carry a per-deployment prefix on the wire; the plan knows them without it. */
+export function stripTopicPrefix(event: MskEvent, prefix: string): MskEvent {
+  if (!prefix) return event;
+  const records: Record<string, MskEvent['records'][string]> = {};
+  for (const [k, list] of Object.entries(event.records)) {
+    const strip = (t: string): string => (t.startsWith(prefix) ? t.slice(prefix.length) : t);
+    records[strip(k)] = list.map((r) => ({ ...r, topic: strip(r.topic) }));
+  }
+  return { ...event, records };
+}

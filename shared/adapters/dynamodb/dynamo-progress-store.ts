@@ -1,0 +1,71 @@
+import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ProgressStore } from '../../runtime/ports';
+import { itemBytes, MAX_ITEM_BYTES, MAX_PARTITION_KEY_BYTES, resolveRetry, showKey, utf8Bytes, withRetry, type RetryOptions } from './dynamo-common';
+import { StateTooLargeError } from './errors';
+import { PROGRESS_DATA_ATTRIBUTE, PROGRESS_PARTITION_KEY, PROGRESS_UPDATED_AT_ATTRIBUTE } from './tables';
+
+export interface DynamoProgressStoreOptions {
+  /** Injected; the adapter never builds a client itself. */
+  readonly client: DynamoDBClient;
+  readonly table: string;
+  /** Milliseconds since the epoch, stored as `updatedAt`. @default Date.now */
+  readonly now?: () => number;
+  readonly retry?: RetryOptions;
+}
+
+/** Progress of (stage, input topic, partition) in the progress table: pk = scope, `data`, `updatedAt`. */
+export class DynamoProgressStore implements ProgressStore {
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly now: () => number;
+  private readonly retry: ReturnType<typeof resolveRetry>;
+
+  constructor(options: DynamoProgressStoreOptions) {
+    this.client = options.client;
+    this.table = options.table;
+    this.now = options.now ?? Date.now;
+    this.retry = resolveRetry(options.retry);
+  }
+
+  async get(scope: string): Promise<string | undefined> {
+    // A scope too long to be a key was never written (put refuses it).
+    if (utf8Bytes(scope) > MAX_PARTITION_KEY_BYTES) return undefined;
+    const res = await withRetry('GetItem', this.retry, () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { [PROGRESS_PARTITION_KEY]: { S: scope } },
+          ConsistentRead: true,
+          ProjectionExpression: '#d',
+          ExpressionAttributeNames: { '#d': PROGRESS_DATA_ATTRIBUTE },
+        }),
+      ),
+    );
+    return res.Item?.[PROGRESS_DATA_ATTRIBUTE]?.S;
+  }
+
+  async put(scope: string, data: string): Promise<void> {
+    const scopeBytes = utf8Bytes(scope);
+    if (scopeBytes > MAX_PARTITION_KEY_BYTES) {
+      throw new StateTooLargeError(`progress scope ${showKey(scope)} is ${scopeBytes} bytes, over DynamoDB's ${MAX_PARTITION_KEY_BYTES}-byte partition key limit`, {
+        key: scope,
+        size: scopeBytes,
+        limit: MAX_PARTITION_KEY_BYTES,
+      });
+    }
+    const item: Record<string, AttributeValue> = {
+      [PROGRESS_PARTITION_KEY]: { S: scope },
+      [PROGRESS_DATA_ATTRIBUTE]: { S: data },
+      [PROGRESS_UPDATED_AT_ATTRIBUTE]: { N: String(Math.floor(this.now())) },
+    };
+    const size = itemBytes(item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new StateTooLargeError(`progress of ${showKey(scope)} is ${size} bytes as a DynamoDB item, over the ${MAX_ITEM_BYTES}-byte (400 KB) limit`, {
+        key: scope,
+        size,
+        limit: MAX_ITEM_BYTES,
+      });
+    }
+    await withRetry('PutItem', this.retry, () => this.client.send(new PutItemCommand({ TableName: this.table, Item: item })));
+  }
+}

@@ -1,0 +1,48 @@
+import type { Kafka, Message, Producer as KafkaJsProducer } from 'kafkajs';
+import type { OutRecord, Producer } from '../../runtime/ports';
+
+/**
+ * The Producer port on kafkajs: idempotent, acks=all, one request in flight so records of
+ * a partition land in the order given. Partitions are chosen by the executor (murmur2 as
+ * the Java client, or forward), so they are passed explicitly. Connects once and is reused
+ * by every invocation of a warm container.
+ */
+export class KafkaProducer implements Producer {
+  private producer: KafkaJsProducer | undefined;
+  private connecting: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topicPrefix = '',
+  ) {}
+
+  async send(records: readonly OutRecord[]): Promise<void> {
+    if (!records.length) return;
+    const producer = await this.connected();
+    const byTopic = new Map<string, Message[]>();
+    for (const r of records) {
+      const topic = this.topicPrefix + r.topic;
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers: { ...r.headers } });
+    }
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  }
+
+  async disconnect(): Promise<void> {
+    const p = this.producer;
+    this.producer = undefined;
+    this.connecting = undefined;
+    await p?.disconnect();
+  }
+
+  private async connected(): Promise<KafkaJsProducer> {
+    if (!this.connecting) {
+      const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      this.connecting = p.connect().then(() => void (this.producer = p));
+      this.connecting.catch(() => (this.connecting = undefined));
+    }
+    await this.connecting;
+    return this.producer as KafkaJsProducer;
+  }
+}

@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Kafka } from 'kafkajs';
+import type { Pipeline } from '../api/pipeline';
+import { ensureTables } from '../adapters/dynamodb';
+import { createKafka } from '../adapters/kafka/kafka-config';
+import { KafkaProducer } from '../adapters/kafka/kafka-producer';
+import { bundlePipeline, type StageBundle } from '../build/bundle';
+import { planPipeline } from '../plan/planner';
+import type { PipelinePlan } from '../plan/types';
+import { ConfigError } from '../runtime/errors';
+import { stageNeedsTicks } from '../runtime/executor';
+import { prng } from './chaos';
+import { EsmEmulator } from './esm/emulator';
+import { fromKafkaJs } from './esm/kafka-records';
+import { placeInput, type InputRecord } from './input-file';
+import { toOutputRecord, type OutputRecord } from './output-file';
+
+export interface LocalRunOptions {
+  readonly partitions?: number;
+  readonly batchSize?: number;
+  readonly chaos?: number;
+  readonly brokers?: string;
+  readonly dynamoEndpoint?: string;
+  /** Names topics and tables of this run; fresh per run by default. */
+  readonly runId?: string;
+  /** Give up waiting for the pipeline to settle after this long. @default 300 s */
+  readonly timeoutMs?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface LocalRunResult {
+  readonly plan: PipelinePlan;
+  readonly outputs: OutputRecord[];
+  readonly runId: string;
+  readonly bundles: StageBundle[];
+  readonly invocations: number;
+  readonly stateWrites: number;
+  readonly redeliveries: number;
+  readonly failures: number;
+  readonly initMs: number[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs a pipeline against the local Kafka broker and DynamoDB Local through the MSK trigger
+ * emulator and the built stage bundles, over a bounded input (Flink's bounded Kafka
+ * source: stop at the end offsets seen at start, then the final watermark).
+ */
+export async function runLocal(p: Pipeline, pipelineFile: string, input: readonly InputRecord[], options: LocalRunOptions = {}): Promise<LocalRunResult> {
+  const say = options.onProgress ?? (() => undefined);
+  const partitions = options.partitions ?? 4;
+  const brokers = options.brokers ?? '127.0.0.1:9092';
+  const dynamoEndpoint = options.dynamoEndpoint ?? 'http://127.0.0.1:8000';
+  const runId = options.runId ?? randomBytes(4).toString('hex');
+  const prefix = `weir-${runId}-`;
+  const plan = planPipeline(p, { defaultPartitions: partitions });
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: `weir-run-${runId}` });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new ConfigError(`cannot reach Kafka at ${brokers} (${(err as Error).message}); start the local services with \`npm run local:up\``);
+  }
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const producer = new KafkaProducer(kafka, prefix);
+  const emulators: EsmEmulator[] = [];
+  const failureProducer = kafka.producer();
+  try {
+    say(`creating ${plan.topics.length} topics (prefix ${prefix}) and 2 tables`);
+    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
+    const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
+    try {
+      await ensureTables(dynamo, tables);
+    } catch (err) {
+      throw new ConfigError(`cannot reach DynamoDB Local at ${dynamoEndpoint} (${(err as Error).message}); start the local services with \`npm run local:up\``);
+    }
+
+    const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
+    const placed = placeInput(p.name, input, sourceTopics, (t) => plan.topics.find((x) => x.name === t)?.partitions ?? partitions);
+    for (let i = 0; i < placed.length; i += 1000) {
+      await producer.send(placed.slice(i, i + 1000).map((r) => ({ ...r, headers: {} })));
+      say(`produced ${Math.min(i + 1000, placed.length)}/${placed.length} input records`);
+    }
+
+    say('bundling stage functions with esbuild');
+    const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
+    const env: Record<string, string> = {
+      WEIR_BROKERS: brokers,
+      WEIR_TOPIC_PREFIX: prefix,
+      WEIR_STATE_TABLE: tables.state,
+      WEIR_PROGRESS_TABLE: tables.progress,
+      WEIR_DYNAMODB_ENDPOINT: dynamoEndpoint,
+      WEIR_PARTITIONS: String(partitions),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ...(options.chaos !== undefined ? { WEIR_CHAOS_SEED: String(options.chaos) } : {}),
+    };
+    await failureProducer.connect();
+    const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
+    for (const s of plan.stages) {
+      const b = bundles.find((x) => x.stage === s.id) as StageBundle;
+      const failed = `${prefix}${plan.pipeline}-${s.id}-failed`;
+      emulators.push(
+        new EsmEmulator(kafka, s, `${prefix}${s.id}`, b.file, env, {
+          batchSize: options.batchSize ?? 100,
+          topicPrefix: prefix,
+          onFailureTopic: failed,
+          ...(rand ? { rand, redeliverRate: 0.1 } : {}),
+        }, failureProducer),
+      );
+    }
+    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: `${prefix}${plan.pipeline}-${s.id}-failed`, numPartitions: 1, replicationFactor: 1 })) });
+    // Stage by stage, partition batches round-robin, as the embedded runtime does: the same
+    // schedule gives the same output, even for running aggregates over several partitions.
+    const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+    const ends = async (topic: string): Promise<Map<number, number>> =>
+      new Map((await admin.fetchTopicOffsets(prefix + topic)).map((o) => [o.partition, Number(o.high)]));
+    const ticking = emulators.filter((e) => stageNeedsTicks(e.stage, p.nodes()));
+    for (const e of emulators) {
+      say(`stage ${e.stage.id}: starting its MSK trigger emulator`);
+      await e.start('lockstep');
+      const tps: Array<{ topic: string; partition: number; end: number }> = [];
+      for (const t of e.stage.inputTopics) for (const [q, end] of await ends(t)) tps.push({ topic: t, partition: q, end });
+      tps.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+      const total = tps.reduce((a, x) => a + x.end, 0);
+      const finished = new Set<string>();
+      let last = 0;
+      for (;;) {
+        if (Date.now() > deadline) throw new ConfigError(`local run ${runId}: stage ${e.stage.id} did not finish in time; see .local/logs for the services`);
+        let delivered = false;
+        for (const tp of tps) if (await e.deliverNext(tp.topic, tp.partition, tp.end)) delivered = true;
+        if (e.stage.isSource) {
+          for (const tp of tps) {
+            const id = `${tp.topic}/${tp.partition}`;
+            if (!finished.has(id) && e.committed(tp.topic, tp.partition) >= tp.end) {
+              await e.control({ weir: 'finish', topic: tp.topic, partition: tp.partition });
+              finished.add(id);
+            }
+          }
+          for (const t of ticking) await t.control({ weir: 'tick' });
+        }
+        if (Date.now() - last > 2000 || !delivered) {
+          const done = tps.reduce((a, tp) => a + Math.min(tp.end, e.committed(tp.topic, tp.partition)), 0);
+          say(`stage ${e.stage.id}: ${done}/${total} records, ${e.stats.invocations} invocations`);
+          last = Date.now();
+        }
+        if (!delivered && (!e.stage.isSource || finished.size === tps.length)) break;
+      }
+      await e.stop();
+    }
+
+    const outputs = await readOutputs(kafka, plan, prefix, await Promise.all(plan.topics.filter((t) => ['sink', 'late', 'dlq'].includes(t.role)).map(async (t) => [t.name, await ends(t.name)] as const)));
+    const stats = emulators.map((e) => e.stats);
+    return {
+      plan,
+      outputs,
+      runId,
+      bundles,
+      invocations: stats.reduce((a, s) => a + s.invocations, 0),
+      stateWrites: stats.reduce((a, s) => a + s.stateWrites, 0),
+      redeliveries: stats.reduce((a, s) => a + s.redeliveries, 0),
+      failures: stats.reduce((a, s) => a + s.failures, 0),
+      initMs: emulators.flatMap((e) => e.initMs),
+    };
+  } finally {
+    await Promise.all(emulators.map((e) => e.stop()));
+    await producer.disconnect().catch(() => undefined);
+    await failureProducer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    dynamo.destroy();
+  }
+}
+
+/** Reads the sink, late and DLQ topics from the start to the end offsets seen. */
+async function readOutputs(kafka: Kafka, plan: PipelinePlan, prefix: string, ends: ReadonlyArray<readonly [string, Map<number, number>]>): Promise<OutputRecord[]> {
+  const wanted = ends.filter(([, m]) => [...m.values()].some((h) => h > 0));
+  const got = new Map<string, ReturnType<typeof fromKafkaJs>[]>();
+  if (wanted.length) {
+    const consumer = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 50 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: wanted.map(([t]) => prefix + t), fromBeginning: true });
+    let remaining = wanted.reduce((a, [, m]) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
+    await new Promise<void>((done, fail) => {
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const logical = topic.slice(prefix.length);
+            const list = got.get(`${logical}/${partition}`) ?? [];
+            list.push(fromKafkaJs(logical, partition, message));
+            got.set(`${logical}/${partition}`, list);
+            if (--remaining === 0) done();
+          },
+        })
+        .catch(fail);
+    });
+    await consumer.disconnect();
+  }
+  const out: OutputRecord[] = [];
+  for (const t of plan.topics) {
+    for (let q = 0; q < t.partitions; q++) for (const r of (got.get(`${t.name}/${q}`) ?? []).sort((a, b) => a.offset - b.offset)) out.push(toOutputRecord(plan, r));
+  }
+  return out;
+}
