@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Pipeline } from '../shared/api/pipeline';
-import { DynamoProgressStore, DynamoSinkWriter, DynamoStateStore } from '../shared/adapters/dynamodb';
+import { DynamoProgressStore, DynamoSinkWriter, DynamoStateStore, meterClient, type DynamoUsage } from '../shared/adapters/dynamodb';
 import { createKafka, parseBrokers } from '../shared/adapters/kafka/kafka-config';
 import { KafkaProducer } from '../shared/adapters/kafka/kafka-producer';
 import { planPipeline } from '../shared/plan/planner';
@@ -14,6 +14,8 @@ import { selfKillingFaults } from './faults';
 
 export interface HandlerResult extends Partial<BatchReport> {
   readonly metrics: Partial<Record<MetricName, number>>;
+  /** DynamoDB requests and consumed capacity of this invocation. */
+  readonly dynamo: DynamoUsage;
 }
 
 /**
@@ -21,7 +23,9 @@ export interface HandlerResult extends Partial<BatchReport> {
  * event to the stage executor. It only wires; all logic is in the executor.
  */
 export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | ControlEvent) => Promise<HandlerResult> {
-  let ready: { executor: StageExecutor; metrics: Partial<Record<MetricName, number>>; partitionsOf: (t: string) => number; prefix: string } | undefined;
+  let ready:
+    | { executor: StageExecutor; metrics: Partial<Record<MetricName, number>>; partitionsOf: (t: string) => number; prefix: string; meter: ReturnType<typeof meterClient> }
+    | undefined;
 
   const init = (event: MskEvent | ControlEvent): NonNullable<typeof ready> => {
     const cfg = readStageConfig(process.env, stageId);
@@ -34,6 +38,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}),
     });
     const metrics: Partial<Record<MetricName, number>> = {};
+    const meter = meterClient(dynamo);
     const fault: FaultHook | undefined = cfg.chaosSeed !== undefined ? selfKillingFaults(cfg.chaosSeed) : undefined;
     const executor = new StageExecutor(
       p,
@@ -41,7 +46,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       cfg.stage,
       {
         producer: new KafkaProducer(kafka, cfg.topicPrefix),
-        state: new DynamoStateStore({ client: dynamo, table: cfg.stateTable ?? plan.tables.state }),
+        state: new DynamoStateStore({ client: dynamo, table: cfg.stateTable ?? plan.tables.state, progressTable: cfg.progressTable ?? plan.tables.progress }),
         progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
         sinks: new DynamoSinkWriter({ client: dynamo }),
         clock: { now: () => Date.now() },
@@ -50,20 +55,21 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       fault,
     );
     const partitionsOf = (t: string): number => plan.topics.find((x) => x.name === t)?.partitions ?? cfg.partitions;
-    return { executor, metrics, partitionsOf, prefix: cfg.topicPrefix };
+    return { executor, metrics, partitionsOf, prefix: cfg.topicPrefix, meter };
   };
 
   return async (event) => {
     ready ??= init(event);
-    const { executor, metrics, partitionsOf, prefix } = ready;
+    const { executor, metrics, partitionsOf, prefix, meter } = ready;
     for (const k of Object.keys(metrics)) delete metrics[k as MetricName];
+    meter.reset();
     if (isControlEvent(event)) {
       if (event.weir === 'tick') await executor.tick(partitionsOf);
       else await executor.finishSource(event.topic, event.partition);
-      return { metrics: { ...metrics } };
+      return { metrics: { ...metrics }, dynamo: meter.usage() };
     }
     const report = await executor.handle(stripTopicPrefix(event, prefix));
-    return { ...report, metrics: { ...metrics } };
+    return { ...report, metrics: { ...metrics }, dynamo: meter.usage() };
   };
 }
 

@@ -47,15 +47,17 @@ describe('stage executor on MSK events', () => {
     expect(h.records('out')).toHaveLength(3);
   });
 
-  it('counts each record once when a keyed batch crashes after its state write and is retried', async () => {
+  it('counts each record once when a keyed batch crashes after its keys were written but before its progress', async () => {
     const h = new Harness(runningCount(), 1);
     h.produce('lines', 0, 1, 'a b a');
     await h.deliver('s0');
-    h.fault = (point) => {
-      if (point === 'after-state-write') throw new InjectedCrash(point);
+    const commit = h.state.commit.bind(h.state);
+    h.state.commit = async (scope, writes) => {
+      await commit(scope, writes);
+      throw new InjectedCrash('after the key writes, before the progress record');
     };
     await expect(h.deliver('s1')).rejects.toThrow(InjectedCrash);
-    h.fault = undefined;
+    h.state.commit = commit;
     await h.deliver('s1');
     h.produce('lines', 0, 2, 'a');
     await h.deliver('s0');
@@ -68,6 +70,24 @@ describe('stage executor on MSK events', () => {
       { w: 'a', n: 3 },
     ]);
     expect(h.metrics.duplicatesSkipped).toBe(3);
+  });
+
+  it('skips the whole batch when it crashed after its atomic commit, before returning', async () => {
+    const h = new Harness(runningCount(), 1);
+    h.produce('lines', 0, 1, 'a b a');
+    await h.deliver('s0');
+    h.fault = (point) => {
+      if (point === 'after-progress') throw new InjectedCrash(point);
+    };
+    await expect(h.deliver('s1')).rejects.toThrow(InjectedCrash);
+    h.fault = undefined;
+    await h.deliver('s1');
+    expect(h.values('out')).toEqual([
+      { w: 'a', n: 1 },
+      { w: 'b', n: 1 },
+      { w: 'a', n: 2 },
+    ]);
+    expect(h.metrics.batchesSkipped).toBe(1);
   });
 
   it('fences duplicates an upstream retry wrote at new offsets', async () => {

@@ -39,6 +39,7 @@ interface RunOptions {
 
 async function runOnLocalStack(p: Pipeline, file: string, input: InputRecord[], opts: RunOptions): Promise<void> {
   const started = Date.now();
+  const per = (n: number): string => (input.length ? (n / input.length).toFixed(3) : '0');
   const result = await runLocal(p, file, input, {
     partitions: opts.partitions,
     batchSize: opts.batchSize,
@@ -55,7 +56,7 @@ async function runOnLocalStack(p: Pipeline, file: string, input: InputRecord[], 
       `weir run --local ${p.name} (run ${result.runId}): ${input.length} input records, ${result.plan.stages.length} stages, ${result.invocations} invocations in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       `  bundles: ${result.bundles.map((b) => `${b.stage} ${(b.bytes / 1024).toFixed(0)} KB`).join(', ')}`,
       `  outputs: ${result.outputs.length} records; failed invocations retried: ${result.failures}; redelivered batches: ${result.redeliveries}`,
-      `  DynamoDB state writes: ${result.stateWrites} (${input.length ? (result.stateWrites / input.length).toFixed(3) : '0'} per input record)`,
+      `  DynamoDB: ${result.dynamo.writeRequests} write requests (${per(result.dynamo.writeRequests)} per input record), ${result.dynamo.writeUnits.toFixed(0)} write units (${per(result.dynamo.writeUnits)} per input record), ${result.dynamo.readRequests} read requests; ${result.stateWrites} key writes`,
       ...(opts.output ? [`  output written to ${opts.output}`] : []),
     ].join('\n') + '\n',
   );
@@ -117,7 +118,7 @@ export function buildCli(): Command {
           `weir run ${p.name}: ${input.length} input records, ${result.plan.stages.length} stages, ${result.invocations} invocations`,
           ...[...byTopic].map(([t, n]) => `  ${t}: ${n} records`),
           `  late: ${m.lateRecords ?? 0}, dead letters: ${m.dlqRecords ?? 0}, duplicates skipped: ${m.duplicatesSkipped ?? 0}`,
-          `  state writes: ${result.stateWrites} (${input.length ? (result.stateWrites / input.length).toFixed(3) : '0'} per input record)`,
+          `  state: ${result.stateWrites} key writes in ${result.writeRequests} DynamoDB write requests (${input.length ? (result.writeRequests / input.length).toFixed(3) : '0'} per input record)`,
           ...(result.chaos
             ? [`  chaos: crashes ${JSON.stringify(result.chaos.crashes)}, redeliveries ${result.chaos.redeliveries}, duplicated records ${result.chaos.duplicatedRecords}`]
             : []),

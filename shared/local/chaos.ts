@@ -1,6 +1,6 @@
 import { InjectedCrash } from '../runtime/errors';
 import type { CrashPoint, FaultHook } from '../runtime/executor';
-import type { KeyWrite, OutRecord, Producer, StateStore, StoredKey, TimerEntry } from '../runtime/ports';
+import type { KeyWrite, OutRecord, Producer, ProgressWrite, StateStore, StoredKey, TimerEntry } from '../runtime/ports';
 
 /** mulberry32: a small seeded PRNG, so a chaos run is the same every time for one seed. */
 export function prng(seed: number): () => number {
@@ -75,22 +75,22 @@ export class Chaos {
     };
   }
 
-  /** A state store that sometimes fails after writing only some of a batch's keys. */
+  /** A state store that sometimes fails after committing only some of a batch's keys. */
   stateStore(inner: StateStore): StateStore {
     return {
       getMany: (scope: string, keys: readonly string[]): Promise<Map<string, StoredKey>> => inner.getMany(scope, keys),
       dueTimers: (scope: string, d: 'event' | 'processing', upTo: number): Promise<TimerEntry[]> => inner.dueTimers(scope, d, upTo),
-      addTimers: (scope: string, e: readonly TimerEntry[]) => inner.addTimers(scope, e),
-      removeTimers: (scope: string, e: readonly TimerEntry[]) => inner.removeTimers(scope, e),
-      putMany: async (scope: string, writes: readonly KeyWrite[]) => {
+      addTimers: (scope: string, e: readonly TimerEntry[], tag: string) => inner.addTimers(scope, e, tag),
+      clearTimers: (scope: string, d: 'event' | 'processing', upTo: number) => inner.clearTimers(scope, d, upTo),
+      commit: async (scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite) => {
         if (writes.length > 1) {
           const k = 1 + Math.floor(this.rand() * (writes.length - 1));
-          await inner.putMany(scope, writes.slice(0, k));
+          await inner.commit(scope, writes.slice(0, k));
           this.maybeCrash(`state-write ${k}/${writes.length}`);
-          await inner.putMany(scope, writes.slice(k));
+          await inner.commit(scope, writes.slice(k), progress);
           return;
         }
-        await inner.putMany(scope, writes);
+        await inner.commit(scope, writes, progress);
       },
     };
   }

@@ -30,6 +30,8 @@ export interface EmbeddedResult {
   readonly metrics: Record<MetricName, number>;
   readonly invocations: number;
   readonly stateWrites: number;
+  /** DynamoDB write requests the same run would make: transactions, timer index, progress. */
+  readonly writeRequests: number;
   readonly chaos?: ChaosStats;
 }
 
@@ -55,8 +57,8 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
 
   let clock = Number.NEGATIVE_INFINITY;
   const chaos = options.chaos !== undefined ? new Chaos(options.chaos) : undefined;
-  const state = new MemoryStateStore();
   const progress = new MemoryProgressStore();
+  const state = new MemoryStateStore(progress);
   const fnSinks = new Map<string, FunctionSinkSpec<unknown>>();
   for (const n of p.nodes()) if (n.kind === 'sink' && n.sink.kind === 'function') fnSinks.set(n.sink.name, n.sink);
   const sinks = new MemorySinkWriter(fnSinks);
@@ -136,7 +138,7 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
     for (let q = 0; q < t.partitions; q++) for (const r of broker.all(t.name, q)) outputs.push(toOutputRecord(plan, r));
   }
   for (const row of sinks.log) outputs.push(sinkRowToOutput(fnSinks.has(row.sink) ? 'function' : 'dynamodb', row));
-  return { plan, outputs, metrics, invocations, stateWrites: state.stats.writes, ...(chaos ? { chaos: chaos.stats } : {}) };
+  return { plan, outputs, metrics, invocations, stateWrites: state.stats.writes, writeRequests: state.stats.writeRequests + state.stats.timerWrites + progress.writes, ...(chaos ? { chaos: chaos.stats } : {}) };
 }
 
 function groupByPartition(batch: readonly KafkaRecord[]): KafkaRecord[][] {

@@ -37,6 +37,8 @@ export interface LocalRunResult {
   readonly bundles: StageBundle[];
   readonly invocations: number;
   readonly stateWrites: number;
+  /** DynamoDB usage of every invocation, as DynamoDB (Local) reported it. */
+  readonly dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
   readonly redeliveries: number;
   readonly failures: number;
   readonly initMs: number[];
@@ -162,6 +164,12 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       bundles,
       invocations: stats.reduce((a, s) => a + s.invocations, 0),
       stateWrites: stats.reduce((a, s) => a + s.stateWrites, 0),
+      dynamo: {
+        writeRequests: stats.reduce((a, s) => a + s.dynamo.writeRequests, 0),
+        readRequests: stats.reduce((a, s) => a + s.dynamo.readRequests, 0),
+        writeUnits: stats.reduce((a, s) => a + s.dynamo.writeUnits, 0),
+        readUnits: stats.reduce((a, s) => a + s.dynamo.readUnits, 0),
+      },
       redeliveries: stats.reduce((a, s) => a + s.redeliveries, 0),
       failures: stats.reduce((a, s) => a + s.failures, 0),
       initMs: emulators.flatMap((e) => e.initMs),

@@ -200,16 +200,17 @@ export class StageExecutor {
     let stateWrites = 0;
     if (writes) {
       const scope = `${this.scopeBase}#${partition}`;
-      if (writes.timerAdds.length) await this.ports.state.addTimers(scope, writes.timerAdds);
-      if (writes.keyWrites.length) await this.ports.state.putMany(scope, writes.keyWrites);
-      if (writes.timerRemoves.length) await this.ports.state.removeTimers(scope, writes.timerRemoves);
+      if (writes.timerAdds.length) await this.ports.state.addTimers(scope, writes.timerAdds, String(info.firstOffset));
+      await this.ports.state.commit(scope, writes.keyWrites, { scope: pscope, data: toJson(progress) });
       stateWrites = writes.keyWrites.length;
       this.count('stateWrites', writes.keyWrites.length);
-      this.count('timerWrites', writes.timerAdds.length + writes.timerRemoves.length);
+      this.count('progressWrites');
       hook('after-state-write');
+      for (const [domain, upTo] of Object.entries(writes.clearUpTo)) await this.ports.state.clearTimers(scope, domain as 'event' | 'processing', upTo);
+    } else {
+      await this.ports.progress.put(pscope, toJson(progress));
+      this.count('progressWrites');
     }
-    await this.ports.progress.put(pscope, toJson(progress));
-    this.count('progressWrites');
     hook('after-progress');
     return { recordsIn: records.length, skipped: false, stateWrites };
   }

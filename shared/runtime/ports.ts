@@ -55,15 +55,28 @@ export interface TimerEntry {
   readonly key: string;
 }
 
+/** The progress record written with a keyed batch's state. */
+export interface ProgressWrite {
+  readonly scope: string;
+  readonly data: string;
+}
+
 /** Keyed state of one stage partition (scope = pipeline, stage and partition). */
 export interface StateStore {
   getMany(scope: string, keys: readonly string[]): Promise<Map<string, StoredKey>>;
-  /** Conditional writes, one per key; throws StateConflictError when a version moved. */
-  putMany(scope: string, writes: readonly KeyWrite[]): Promise<void>;
-  /** Timer index entries with time <= upTo. */
+  /**
+   * Conditional writes, one per key; throws StateConflictError when a version moved.
+   * With `progress`, the progress record is written with the last of them: atomically
+   * where the store can (a DynamoDB transaction holds up to 100 items), and never before
+   * every key write has succeeded.
+   */
+  commit(scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite): Promise<void>;
+  /** Timer index entries with time <= upTo (a key may be listed more than once). */
   dueTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<TimerEntry[]>;
-  addTimers(scope: string, entries: readonly TimerEntry[]): Promise<void>;
-  removeTimers(scope: string, entries: readonly TimerEntry[]): Promise<void>;
+  /** Adds index entries; `tag` names the batch, so a retried batch overwrites its own entries. */
+  addTimers(scope: string, entries: readonly TimerEntry[], tag: string): Promise<void>;
+  /** Drops every index entry with time <= upTo (their timers have fired). */
+  clearTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<void>;
 }
 
 /** Progress of one (stage, input topic, partition). */

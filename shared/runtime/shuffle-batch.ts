@@ -31,7 +31,8 @@ export interface ShuffleBatchResult {
   readonly progress: Progress;
   readonly keyWrites: KeyWrite[];
   readonly timerAdds: TimerEntry[];
-  readonly timerRemoves: TimerEntry[];
+  /** Index entries up to these times have fired and can be dropped after the commit. */
+  readonly clearUpTo: Partial<Record<TimeDomain, number>>;
   readonly counts: Partial<Record<MetricName, number>>;
 }
 
@@ -279,25 +280,24 @@ export async function runShuffleBatch(
     progress.emitted = status;
   }
 
+  // Index entries: one for each key whose earliest timer changed, or that still holds a
+  // timer at or before where time got to (registered in the past: it fires at the next
+  // advance). An entry is never at or below that point, so clearing up to it after the
+  // commit only drops entries whose timers have fired.
+  const reached: Record<TimeDomain, number> = { event: wm, processing: now };
   const keyWrites: KeyWrite[] = [];
   const timerAdds: TimerEntry[] = [];
-  const timerRemoves: TimerEntry[] = [];
   for (const ks of keys.values()) {
     if (dirty.has(ks.key)) keyWrites.push({ key: ks.key, expectedVersion: ks.version, data: serializeKey(ks) });
     const was = timersBefore.get(ks.key);
     for (const d of DOMAINS) {
       const want = nextOf(ks, d);
-      const had = was?.[d];
-      if (want !== had) {
-        if (want !== undefined) timerAdds.push({ domain: d, time: want, key: ks.key });
-        if (had !== undefined) timerRemoves.push({ domain: d, time: had, key: ks.key });
-      }
+      if (want === undefined) continue;
+      if (want !== was?.[d] || want <= reached[d]) timerAdds.push({ domain: d, time: Math.max(want, reached[d] + 1), key: ks.key });
     }
   }
-  // Index entries left by a crashed attempt point at timers the key no longer has.
-  for (const d of due) {
-    const ks = keys.get(d.key);
-    if (ks && nextOf(ks, d.domain) !== d.time && !timerRemoves.some((r) => r.domain === d.domain && r.time === d.time && r.key === d.key)) timerRemoves.push(d);
-  }
-  return { outputs: out, progress, keyWrites, timerAdds, timerRemoves, counts };
+  const clearUpTo: Partial<Record<TimeDomain, number>> = {};
+  if (wm > wm0) clearUpTo.event = wm;
+  if (now > before.now) clearUpTo.processing = now;
+  return { outputs: out, progress, keyWrites, timerAdds, clearUpTo, counts };
 }

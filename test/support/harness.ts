@@ -16,8 +16,8 @@ import { H_MARKER } from '../../shared/runtime/wire';
 export class Harness {
   readonly plan: PipelinePlan;
   readonly broker = new MemoryBroker();
-  readonly state = new MemoryStateStore();
   readonly progress = new MemoryProgressStore();
+  readonly state = new MemoryStateStore(this.progress);
   readonly sinks = new MemorySinkWriter();
   readonly metrics: Partial<Record<MetricName, number>> = {};
   now = 0;

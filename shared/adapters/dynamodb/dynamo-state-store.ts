@@ -1,15 +1,16 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
   type AttributeValue,
   type DynamoDBClient,
-  type PutItemCommandInput,
+  type Put,
+  type TransactWriteItem,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { ConfigError, StateConflictError } from '../../runtime/errors';
-import type { KeyWrite, StateStore, StoredKey, TimerEntry } from '../../runtime/ports';
+import type { KeyWrite, ProgressWrite, StateStore, StoredKey, TimerEntry } from '../../runtime/ports';
 import {
   backoffMs,
   chunk,
@@ -27,6 +28,9 @@ import {
 } from './dynamo-common';
 import { StateTooLargeError, StateUnavailableError } from './errors';
 import {
+  PROGRESS_DATA_ATTRIBUTE,
+  PROGRESS_PARTITION_KEY,
+  PROGRESS_UPDATED_AT_ATTRIBUTE,
   STATE_DATA_ATTRIBUTE,
   STATE_ITEM_SORT_KEY,
   STATE_PARTITION_KEY,
@@ -39,6 +43,8 @@ export interface DynamoStateStoreOptions {
   /** Injected; the adapter never builds a client itself. */
   readonly client: DynamoDBClient;
   readonly table: string;
+  /** The progress table, written in the same transaction as a batch's last keys. */
+  readonly progressTable?: string;
   /**
    * Each write sets `ttl` = now + horizon (epoch seconds), so a key not written for that long
    * is deleted by DynamoDB's TTL. `Infinity` writes no `ttl` (state never expires).
@@ -55,6 +61,10 @@ export interface DynamoStateStoreOptions {
 const DEFAULT_TTL_HORIZON_SECONDS = 7 * 24 * 3600;
 const BATCH_GET_MAX = 100;
 const BATCH_WRITE_MAX = 25;
+/** Items in one TransactWriteItems request, and a margin under its 4 MB. */
+const TRANSACTION_ITEMS = 100;
+const TRANSACTION_BYTES = 3_500_000;
+const TIMER_KEYS_ATTRIBUTE = 'keys';
 /** Hex digits of sortableTime. */
 const TIME_WIDTH = 16;
 
@@ -93,8 +103,9 @@ export function stateItemPk(scope: string, key: string): string {
 export function timerPk(scope: string, domain: TimerEntry['domain']): string {
   return `${scope}#t#${domain}`;
 }
-export function timerSk(time: number, key: string): string {
-  return `${sortableTime(time)}#${key}`;
+/** A timer bucket: the keys one batch indexed at one time (`tag` names the batch). */
+export function timerSk(time: number, tag: string): string {
+  return `${sortableTime(time)}#${tag}`;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -106,6 +117,7 @@ type Item = Record<string, AttributeValue>;
 export class DynamoStateStore implements StateStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
+  private readonly progressTable: string | undefined;
   private readonly ttlHorizonSeconds: number;
   private readonly now: () => number;
   private readonly concurrency: number;
@@ -114,6 +126,7 @@ export class DynamoStateStore implements StateStore {
   constructor(options: DynamoStateStoreOptions) {
     this.client = options.client;
     this.table = options.table;
+    this.progressTable = options.progressTable;
     this.ttlHorizonSeconds = options.ttlHorizonSeconds ?? DEFAULT_TTL_HORIZON_SECONDS;
     if (!(this.ttlHorizonSeconds > 0)) {
       throw new ConfigError(`DynamoStateStore: ttlHorizonSeconds must be a positive number of seconds (or Infinity for no TTL), got ${this.ttlHorizonSeconds}`);
@@ -149,76 +162,90 @@ export class DynamoStateStore implements StateStore {
     return out;
   }
 
-  async putMany(scope: string, writes: readonly KeyWrite[]): Promise<void> {
-    if (!writes.length) return;
+  /**
+   * One TransactWriteItems per 100 items (and 3.5 MB): each key conditional on its version,
+   * the progress record in the last transaction. A batch of up to 99 changed keys commits
+   * atomically; a larger one commits in steps, which the fences make safe.
+   */
+  async commit(scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite): Promise<void> {
     const ttl = Number.isFinite(this.ttlHorizonSeconds) ? Math.floor(this.now() / 1000) + Math.ceil(this.ttlHorizonSeconds) : undefined;
-    // Build and check every item before sending any.
-    const prepared = writes.map((w) => {
-      const pk = stateItemPk(scope, w.key);
-      const pkBytes = utf8Bytes(pk);
-      if (pkBytes > MAX_PARTITION_KEY_BYTES) {
-        throw new StateTooLargeError(
-          `state key ${showKey(w.key)} in ${scope} is too long for DynamoDB: its partition key is ${pkBytes} bytes, the limit is ${MAX_PARTITION_KEY_BYTES}`,
-          { key: w.key, size: pkBytes, limit: MAX_PARTITION_KEY_BYTES },
-        );
-      }
-      const item: Item = {
-        [STATE_PARTITION_KEY]: { S: pk },
-        [STATE_SORT_KEY]: { S: STATE_ITEM_SORT_KEY },
-        [STATE_DATA_ATTRIBUTE]: { S: w.data },
-        [STATE_VERSION_ATTRIBUTE]: { N: String(w.expectedVersion + 1) },
-        ...(ttl !== undefined ? { [STATE_TTL_ATTRIBUTE]: { N: String(ttl) } } : {}),
-      };
-      const size = itemBytes(item);
-      if (size > MAX_ITEM_BYTES) {
-        throw new StateTooLargeError(
-          `state of key ${showKey(w.key)} in ${scope} is ${size} bytes as a DynamoDB item, over the ${MAX_ITEM_BYTES}-byte (400 KB) limit: keep less state per key (shorter windows, smaller accumulators)`,
-          { key: w.key, size, limit: MAX_ITEM_BYTES },
-        );
-      }
-      return { write: w, item };
+    const items: Array<{ op: TransactWriteItem; bytes: number; key?: string }> = writes.map((w) => {
+      const item = this.stateItem(scope, w, ttl);
+      const condition: Pick<Put, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
+        w.expectedVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY } }
+          : {
+              ConditionExpression: '#v = :expected',
+              ExpressionAttributeNames: { '#v': STATE_VERSION_ATTRIBUTE },
+              ExpressionAttributeValues: { ':expected': { N: String(w.expectedVersion) } },
+            };
+      return { op: { Put: { TableName: this.table, Item: item, ...condition } }, bytes: itemBytes(item), key: w.key };
     });
-    // Writes of one key run in their order: the n-th write of every key goes in round n.
-    const rounds: (typeof prepared)[] = [];
-    const seen = new Map<string, number>();
-    for (const p of prepared) {
-      const n = seen.get(p.write.key) ?? 0;
-      seen.set(p.write.key, n + 1);
-      (rounds[n] ??= []).push(p);
+    if (progress) {
+      if (!this.progressTable) throw new ConfigError('DynamoStateStore: commit with progress needs the progressTable option');
+      const item: Item = {
+        [PROGRESS_PARTITION_KEY]: { S: progress.scope },
+        [PROGRESS_DATA_ATTRIBUTE]: { S: progress.data },
+        [PROGRESS_UPDATED_AT_ATTRIBUTE]: { N: String(this.now()) },
+      };
+      items.push({ op: { Put: { TableName: this.progressTable, Item: item } }, bytes: itemBytes(item) });
     }
-    for (const round of rounds) {
-      await forEachBounded(round, this.concurrency, (p) => this.putOne(scope, p.write, p.item));
+    const groups: Array<typeof items> = [];
+    let current: typeof items = [];
+    let bytes = 0;
+    for (const it of items) {
+      if (current.length && (current.length >= TRANSACTION_ITEMS || bytes + it.bytes > TRANSACTION_BYTES)) {
+        groups.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(it);
+      bytes += it.bytes;
     }
+    if (current.length) groups.push(current);
+    for (const g of groups) await this.transact(scope, g);
   }
 
-  private async putOne(scope: string, w: KeyWrite, item: Item): Promise<void> {
-    const condition: Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
-      w.expectedVersion === 0
-        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY } }
-        : {
-            ConditionExpression: '#v = :expected',
-            ExpressionAttributeNames: { '#v': STATE_VERSION_ATTRIBUTE },
-            ExpressionAttributeValues: { ':expected': { N: String(w.expectedVersion) } },
-          };
-    try {
-      await withRetry('PutItem', this.retry, () =>
-        this.client.send(new PutItemCommand({ TableName: this.table, Item: item, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' })),
+  private stateItem(scope: string, w: KeyWrite, ttl: number | undefined): Item {
+    const pk = stateItemPk(scope, w.key);
+    const pkBytes = utf8Bytes(pk);
+    if (pkBytes > MAX_PARTITION_KEY_BYTES) {
+      throw new StateTooLargeError(
+        `state key ${showKey(w.key)} in ${scope} is too long for DynamoDB: its partition key is ${pkBytes} bytes, the limit is ${MAX_PARTITION_KEY_BYTES}`,
+        { key: w.key, size: pkBytes, limit: MAX_PARTITION_KEY_BYTES },
       );
+    }
+    const item: Item = {
+      [STATE_PARTITION_KEY]: { S: pk },
+      [STATE_SORT_KEY]: { S: STATE_ITEM_SORT_KEY },
+      [STATE_DATA_ATTRIBUTE]: { S: w.data },
+      [STATE_VERSION_ATTRIBUTE]: { N: String(w.expectedVersion + 1) },
+      ...(ttl !== undefined ? { [STATE_TTL_ATTRIBUTE]: { N: String(ttl) } } : {}),
+    };
+    const size = itemBytes(item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new StateTooLargeError(
+        `state of key ${showKey(w.key)} in ${scope} is ${size} bytes as a DynamoDB item, over the ${MAX_ITEM_BYTES}-byte (400 KB) limit: keep less state per key (shorter windows, smaller accumulators)`,
+        { key: w.key, size, limit: MAX_ITEM_BYTES },
+      );
+    }
+    return item;
+  }
+
+  private async transact(scope: string, group: ReadonlyArray<{ op: TransactWriteItem; key?: string }>): Promise<void> {
+    try {
+      await withRetry('TransactWriteItems', this.retry, () => this.client.send(new TransactWriteItemsCommand({ TransactItems: group.map((g) => g.op) })));
     } catch (err) {
-      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
-        const old = (err as { Item?: Item }).Item;
-        const current = old ? Number(old[STATE_VERSION_ATTRIBUTE]?.N ?? '0') : 0;
-        throw new StateConflictError(
-          `key ${showKey(w.key)} in ${scope} is at version ${current}, expected ${w.expectedVersion}: another invocation wrote it; the batch will be retried`,
-        );
+      const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if (err instanceof Error && err.name === 'TransactionCanceledException' && reasons) {
+        const i = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        if (i >= 0) {
+          throw new StateConflictError(`key ${showKey(group[i]?.key ?? '?')} in ${scope} changed since it was read: another invocation wrote it; the batch will be retried`);
+        }
+        throw new StateUnavailableError(`DynamoDB cancelled the state transaction for ${scope} (${reasons.map((r) => r.Code ?? 'None').join(', ')}); the batch will be retried`, err);
       }
       if (err instanceof Error && err.name === 'ValidationException' && /item size/i.test(err.message)) {
-        const size = itemBytes(item);
-        throw new StateTooLargeError(`state of key ${showKey(w.key)} in ${scope} (${size} bytes by Weir's count) was refused by DynamoDB as over its 400 KB item limit`, {
-          key: w.key,
-          size,
-          limit: MAX_ITEM_BYTES,
-        });
+        throw new StateTooLargeError(`a state item in ${scope} was refused by DynamoDB as over its 400 KB item limit`, { key: '?', size: 0, limit: MAX_ITEM_BYTES });
       }
       throw err;
     }
@@ -236,9 +263,9 @@ export class DynamoStateStore implements StateStore {
           new QueryCommand({
             TableName: this.table,
             KeyConditionExpression: '#pk = :pk AND #sk < :bound',
-            ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY },
+            ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY, '#keys': TIMER_KEYS_ATTRIBUTE },
             ExpressionAttributeValues: { ':pk': { S: timerPk(scope, domain) }, ':bound': { S: bound } },
-            ProjectionExpression: '#sk',
+            ProjectionExpression: '#sk, #keys',
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
@@ -247,40 +274,79 @@ export class DynamoStateStore implements StateStore {
       for (const item of page.Items ?? []) {
         const sk = item[STATE_SORT_KEY]?.S;
         if (sk === undefined) continue;
-        out.push({ domain, time: timeFromSortable(sk.slice(0, TIME_WIDTH)), key: sk.slice(TIME_WIDTH + 1) });
+        const time = timeFromSortable(sk.slice(0, TIME_WIDTH));
+        for (const key of JSON.parse(item[TIMER_KEYS_ATTRIBUTE]?.S ?? '[]') as string[]) out.push({ domain, time, key });
       }
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
   }
 
-  async addTimers(scope: string, entries: readonly TimerEntry[]): Promise<void> {
-    const requests = new Map<string, WriteRequest>();
+  /**
+   * One bucket item per (domain, time) per batch, holding the keys as JSON: a batch that
+   * indexes many keys at one time (tumbling windows) writes one item, not one per key.
+   */
+  async addTimers(scope: string, entries: readonly TimerEntry[], tag: string): Promise<void> {
+    const buckets = new Map<string, { pk: string; sk: string; keys: Set<string> }>();
     for (const e of entries) {
       const pk = timerPk(scope, e.domain);
-      const sk = timerSk(e.time, e.key);
-      const skBytes = utf8Bytes(sk);
-      if (skBytes > MAX_SORT_KEY_BYTES || utf8Bytes(pk) > MAX_PARTITION_KEY_BYTES) {
-        throw new StateTooLargeError(
-          `key ${showKey(e.key)} in ${scope} is too long for the timer index: its sort key is ${skBytes} bytes, DynamoDB allows ${MAX_SORT_KEY_BYTES} (keys with timers must stay under ${MAX_SORT_KEY_BYTES - TIME_WIDTH - 1} UTF-8 bytes)`,
-          { key: e.key, size: skBytes, limit: MAX_SORT_KEY_BYTES },
-        );
-      }
-      requests.set(`${pk}\u0000${sk}`, { PutRequest: { Item: { [STATE_PARTITION_KEY]: { S: pk }, [STATE_SORT_KEY]: { S: sk } } } });
+      const sk = timerSk(e.time, tag);
+      const id = `${pk}\u0000${sk}`;
+      let b = buckets.get(id);
+      if (!b) buckets.set(id, (b = { pk, sk, keys: new Set() }));
+      b.keys.add(e.key);
     }
-    await this.batchWrite([...requests.values()]);
+    const requests: WriteRequest[] = [];
+    for (const b of buckets.values()) {
+      // Split a bucket that would not fit in one item.
+      let part: string[] = [];
+      let size = 0;
+      let n = 0;
+      const flush = (): void => {
+        const sk = n === 0 ? b.sk : `${b.sk}.${n}`;
+        requests.push({ PutRequest: { Item: { [STATE_PARTITION_KEY]: { S: b.pk }, [STATE_SORT_KEY]: { S: sk }, [TIMER_KEYS_ATTRIBUTE]: { S: JSON.stringify(part) } } } });
+        part = [];
+        size = 0;
+        n++;
+      };
+      for (const k of b.keys) {
+        const bytes = utf8Bytes(k) + 3;
+        if (part.length && size + bytes > MAX_ITEM_BYTES / 2) flush();
+        part.push(k);
+        size += bytes;
+      }
+      if (part.length) flush();
+    }
+    await this.batchWrite(requests);
   }
 
-  async removeTimers(scope: string, entries: readonly TimerEntry[]): Promise<void> {
-    const requests = new Map<string, WriteRequest>();
-    for (const e of entries) {
-      const pk = timerPk(scope, e.domain);
-      const sk = timerSk(e.time, e.key);
-      // An entry too long to be a key was never added.
-      if (utf8Bytes(sk) > MAX_SORT_KEY_BYTES || utf8Bytes(pk) > MAX_PARTITION_KEY_BYTES) continue;
-      requests.set(`${pk}\u0000${sk}`, { DeleteRequest: { Key: { [STATE_PARTITION_KEY]: { S: pk }, [STATE_SORT_KEY]: { S: sk } } } });
-    }
-    await this.batchWrite([...requests.values()]);
+  /** Deletes every bucket with time <= upTo. */
+  async clearTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<void> {
+    if (Number.isNaN(upTo)) return;
+    const bound = `${sortableTime(upTo)}$`;
+    const deletes: WriteRequest[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await withRetry('Query', this.retry, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: '#pk = :pk AND #sk < :bound',
+            ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY },
+            ExpressionAttributeValues: { ':pk': { S: timerPk(scope, domain) }, ':bound': { S: bound } },
+            ProjectionExpression: '#pk, #sk',
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const pk = item[STATE_PARTITION_KEY];
+        const sk = item[STATE_SORT_KEY];
+        if (pk && sk) deletes.push({ DeleteRequest: { Key: { [STATE_PARTITION_KEY]: pk, [STATE_SORT_KEY]: sk } } });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    await this.batchWrite(deletes);
   }
 
   /** BatchGetItem of at most 100 keys, until no key is left unprocessed. */

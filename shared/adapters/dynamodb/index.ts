@@ -19,3 +19,4 @@ export {
 } from './tables';
 export { StateTooLargeError, StateUnavailableError } from './errors';
 export { MAX_ITEM_BYTES, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, type RetryOptions } from './dynamo-common';
+export { meterClient, type DynamoUsage } from './capacity-meter';

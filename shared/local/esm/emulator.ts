@@ -29,6 +29,8 @@ export interface EsmStats {
   toOnFailure: number;
   recordsIn: number;
   stateWrites: number;
+  /** DynamoDB usage the stage's invocations reported (service-measured capacity). */
+  dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
 }
 
 interface PartitionFeed {
@@ -58,7 +60,7 @@ export class EsmEmulator {
   private readonly sandboxes = new Map<string, BundleInvoker>();
   private readonly feeds = new Map<string, PartitionFeed>();
   private running = false;
-  readonly stats: EsmStats = { invocations: 0, failures: 0, redeliveries: 0, toOnFailure: 0, recordsIn: 0, stateWrites: 0 };
+  readonly stats: EsmStats = { invocations: 0, failures: 0, redeliveries: 0, toOnFailure: 0, recordsIn: 0, stateWrites: 0, dynamo: { writeRequests: 0, readRequests: 0, writeUnits: 0, readUnits: 0 } };
   readonly initMs: number[] = [];
 
   constructor(
@@ -128,7 +130,17 @@ export class EsmEmulator {
 
   /** Invokes the stage's function with a control event (ticker, end of a bounded source). */
   async control(event: unknown): Promise<unknown> {
-    return this.sandbox('control').invoke(event);
+    const result = await this.sandbox('control').invoke(event);
+    this.account(result);
+    return result;
+  }
+
+  /** Adds what an invocation reported (the stage handler's result) to the stats. */
+  private account(result: unknown): void {
+    const r = result as { recordsIn?: number; stateWrites?: number; dynamo?: Partial<EsmStats['dynamo']> } | undefined;
+    this.stats.recordsIn += r?.recordsIn ?? 0;
+    this.stats.stateWrites += r?.stateWrites ?? 0;
+    for (const k of ['writeRequests', 'readRequests', 'writeUnits', 'readUnits'] as const) this.stats.dynamo[k] += r?.dynamo?.[k] ?? 0;
   }
 
   async stop(): Promise<void> {
@@ -181,9 +193,7 @@ export class EsmEmulator {
     for (let attempt = 0; ; attempt++) {
       this.stats.invocations++;
       try {
-        const result = (await sandbox.invoke(event)) as { recordsIn?: number; stateWrites?: number } | undefined;
-        this.stats.recordsIn += result?.recordsIn ?? 0;
-        this.stats.stateWrites += result?.stateWrites ?? 0;
+        this.account(await sandbox.invoke(event));
         break;
       } catch (err) {
         this.stats.failures++;
@@ -197,7 +207,10 @@ export class EsmEmulator {
     const rand = this.options.rand;
     while (rand && rand() < (this.options.redeliverRate ?? 0)) {
       this.stats.redeliveries++;
-      await sandbox.invoke(event).catch(() => this.stats.failures++);
+      await sandbox.invoke(event).then(
+        (r) => this.account(r),
+        () => this.stats.failures++,
+      );
     }
     const next = (records[records.length - 1] as KafkaRecord).offset + 1;
     await this.consumer.commitOffsets([{ topic: feed.topic, partition: feed.partition, offset: String(next) }]);
