@@ -6,6 +6,7 @@ import { describeError, WeirError } from '../runtime/errors';
 import { runEmbedded } from '../local/embedded';
 import { readInputFile, type InputRecord } from '../local/input-file';
 import { runLocal } from '../local/local-run';
+import { startDev } from '../local/dev';
 import type { Pipeline } from '../api/pipeline';
 import { loadPipeline } from '../local/load-pipeline';
 import { formatOutput } from '../local/output-file';
@@ -125,6 +126,29 @@ export function buildCli(): Command {
           ...(opts.output ? [`  output written to ${opts.output}`] : []),
         ].join('\n') + '\n',
       );
+    });
+  program
+    .command('dev')
+    .description('run every stage continuously against the local stack (npm run local:up) for your own producers')
+    .argument('<pipeline>', 'a .ts file whose default export is a pipeline')
+    .option('--partitions <n>', 'partitions of topics the pipeline creates', positiveInt('--partitions'), 4)
+    .option('--batch-size <n>', 'records per partition per invocation', positiveInt('--batch-size'), 100)
+    .option('--brokers <list>', 'Kafka bootstrap brokers', '127.0.0.1:9092')
+    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', 'http://127.0.0.1:8000')
+    .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string }) => {
+      const p = loadPipeline(file);
+      const session = await startDev(p, file, {
+        partitions: opts.partitions,
+        batchSize: opts.batchSize,
+        brokers: opts.brokers,
+        dynamoEndpoint: opts.dynamodbEndpoint,
+        onStatus: (line) => process.stderr.write(`  ${line}\n`),
+      });
+      await new Promise<void>((done) => {
+        const stop = (): void => void session.stop().then(done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
   return program;
 }

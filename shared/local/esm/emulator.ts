@@ -20,6 +20,8 @@ export interface EsmOptions {
   /** Chaos: probability of delivering a successful batch again (a lost offset commit). */
   readonly redeliverRate?: number;
   readonly rand?: () => number;
+  /** Called with errors of free-running partitions (the emulator goes on). */
+  readonly onError?: (err: unknown) => void;
 }
 
 export interface EsmStats {
@@ -102,7 +104,7 @@ export class EsmEmulator {
         }
         const last = batch.lastOffset();
         if (Number(last) >= 0) resolveOffset(last);
-        if (mode === 'free' && !feed.busy) void this.drain(feed);
+        if (mode === 'free' && !feed.busy) this.drain(feed).catch((err: unknown) => this.running && this.options.onError?.(err));
       },
     });
   }
@@ -213,6 +215,8 @@ export class EsmEmulator {
       );
     }
     const next = (records[records.length - 1] as KafkaRecord).offset + 1;
+    // Stopped meanwhile: leave the offset uncommitted; the batch is delivered again next time.
+    if (!this.running) return;
     await this.consumer.commitOffsets([{ topic: feed.topic, partition: feed.partition, offset: String(next) }]);
     feed.committed = next;
   }

@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Pipeline } from '../api/pipeline';
+import { ensureTables } from '../adapters/dynamodb';
+import { createKafka } from '../adapters/kafka/kafka-config';
+import { bundlePipeline, type StageBundle } from '../build/bundle';
+import { planPipeline } from '../plan/planner';
+import type { PipelinePlan } from '../plan/types';
+import { ConfigError } from '../runtime/errors';
+import { stageNeedsTicks } from '../runtime/executor';
+import { EsmEmulator } from './esm/emulator';
+
+export interface DevOptions {
+  readonly partitions?: number;
+  readonly batchSize?: number;
+  readonly batchingWindowMs?: number;
+  readonly brokers?: string;
+  readonly dynamoEndpoint?: string;
+  /** How often the ticker runs (idle partitions, processing time). @default 1000 */
+  readonly tickMs?: number;
+  readonly onStatus?: (line: string) => void;
+  /** Prefix of topic, table and group names (tests use one to stay apart). @default '' */
+  readonly prefix?: string;
+}
+
+export interface DevSession {
+  readonly plan: PipelinePlan;
+  readonly bundles: StageBundle[];
+  readonly emulators: readonly EsmEmulator[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs every stage continuously against the local stack, as deployed: topics under their
+ * own names (so a user's producers and consumers can join), each stage's bundle behind a
+ * free-running MSK trigger emulator, and the ticker on a timer.
+ */
+export async function startDev(p: Pipeline, pipelineFile: string, options: DevOptions = {}): Promise<DevSession> {
+  const say = options.onStatus ?? (() => undefined);
+  const partitions = options.partitions ?? 4;
+  const brokers = options.brokers ?? '127.0.0.1:9092';
+  const dynamoEndpoint = options.dynamoEndpoint ?? 'http://127.0.0.1:8000';
+  const plan = planPipeline(p, { defaultPartitions: partitions });
+  const prefix = options.prefix ?? '';
+  const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
+  const kafka = createKafka({ brokers: brokers.split(','), clientId: `weir-dev-${plan.pipeline}` });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new ConfigError(`cannot reach Kafka at ${brokers} (${(err as Error).message}); start the local services with \`npm run local:up\``);
+  }
+  const existing = new Set(await admin.listTopics());
+  const missing = plan.topics.filter((t) => !existing.has(prefix + t.name));
+  if (missing.length) {
+    say(`creating topics ${missing.map((t) => `${prefix}${t.name} (${t.partitions})`).join(', ')}`);
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
+  }
+  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    await ensureTables(dynamo, tables);
+  } catch (err) {
+    throw new ConfigError(`cannot reach DynamoDB Local at ${dynamoEndpoint} (${(err as Error).message}); start the local services with \`npm run local:up\``);
+  } finally {
+    dynamo.destroy();
+  }
+  say('bundling stage functions with esbuild');
+  const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
+  const env: Record<string, string> = {
+    WEIR_BROKERS: brokers,
+    WEIR_TOPIC_PREFIX: prefix,
+    WEIR_STATE_TABLE: tables.state,
+    WEIR_PROGRESS_TABLE: tables.progress,
+    WEIR_DYNAMODB_ENDPOINT: dynamoEndpoint,
+    WEIR_PARTITIONS: String(partitions),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+  const emulators = plan.stages.map(
+    (s) =>
+      new EsmEmulator(kafka, s, `${prefix}weir-${plan.pipeline}-${s.id}`, (bundles.find((b) => b.stage === s.id) as StageBundle).file, env, {
+        batchSize: options.batchSize ?? 100,
+        batchingWindowMs: options.batchingWindowMs ?? 500,
+        topicPrefix: prefix,
+      }),
+  );
+  await Promise.all(emulators.map((e) => e.start('free')));
+  say(`running ${emulators.length} stages; produce to ${plan.topics.filter((t) => t.role === 'source').map((t) => prefix + t.name).join(', ')}; Ctrl-C stops`);
+  const ticking = emulators.filter((e) => stageNeedsTicks(e.stage, p.nodes()));
+  let ticking_now = false;
+  const timer = setInterval(() => {
+    if (ticking_now) return;
+    ticking_now = true;
+    void Promise.all(ticking.map((e) => e.control({ weir: 'tick' }).catch((err: unknown) => say(`ticker: ${(err as Error).message}`)))).finally(() => (ticking_now = false));
+    say(emulators.map((e) => `${e.stage.id}: ${e.stats.recordsIn} in, ${e.stats.invocations} invocations, ${e.stats.failures} failed`).join(' | '));
+  }, options.tickMs ?? 1000);
+  return {
+    plan,
+    bundles,
+    emulators,
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(emulators.map((e) => e.stop()));
+      await admin.disconnect().catch(() => undefined);
+    },
+  };
+}

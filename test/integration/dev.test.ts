@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startDev } from '../../shared/local/dev';
+import { example } from '../support/examples';
+
+jest.setTimeout(120_000);
+
+describe('weir dev (continuous, free-running emulators)', () => {
+  it('processes what a user produces while it runs: windows fire as the in-band watermark passes them', async () => {
+    const prefix = `dev-${randomBytes(3).toString('hex')}-`;
+    const session = await startDev(example('windowed-wordcount'), resolve(__dirname, '../../examples/windowed-wordcount.ts'), {
+      prefix,
+      partitions: 2,
+      batchSize: 50,
+      batchingWindowMs: 50,
+      tickMs: 200,
+    });
+    const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    const consumer = kafka.consumer({ groupId: `${prefix}reader` });
+    try {
+      await producer.connect();
+      const t0 = 1_700_000_000_000;
+      // Two 5 s windows of words, then one record far ahead: the watermark passes both windows.
+      const lines = [
+        [t0 + 100, 'a b a'],
+        [t0 + 4000, 'b c'],
+        [t0 + 6000, 'a'],
+        [t0 + 30_000, 'z'],
+      ] as const;
+      for (const [ts, v] of lines) await producer.send({ topic: `${prefix}lines`, messages: [{ value: v, timestamp: String(ts), partition: 0 }] });
+      await producer.send({ topic: `${prefix}lines`, messages: [{ value: 'y', timestamp: String(t0 + 30_000), partition: 1 }] });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [`${prefix}word-counts-5s`], fromBeginning: true });
+      const got: unknown[] = [];
+      await new Promise<void>((done) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            got.push(JSON.parse(String(message.value)));
+            if (got.length === 4) done();
+          },
+        });
+      });
+      const sorted = (got as Array<{ word: string; windowStart: number }>).sort((x, y) => x.windowStart - y.windowStart || x.word.localeCompare(y.word));
+      expect(sorted).toEqual([
+        { word: 'a', count: 2, windowStart: t0, windowEnd: t0 + 5000 },
+        { word: 'b', count: 2, windowStart: t0, windowEnd: t0 + 5000 },
+        { word: 'c', count: 1, windowStart: t0, windowEnd: t0 + 5000 },
+        { word: 'a', count: 1, windowStart: t0 + 5000, windowEnd: t0 + 10_000 },
+      ]);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await session.stop();
+    }
+  });
+});
