@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { planToSvg } from '../plan/dot';
 import { formatPlan } from '../plan/format';
 import { planPipeline } from '../plan/planner';
 import { describeError, WeirError } from '../runtime/errors';
@@ -73,9 +74,15 @@ export function buildCli(): Command {
     .description('print the stages (one Lambda each), their operators, input and output topics')
     .argument('<pipeline>', 'a .ts file whose default export is a pipeline')
     .option('--partitions <n>', 'partitions of topics that do not set their own', positiveInt('--partitions'), 4)
-    .action((file: string, opts: { partitions: number }) => {
+    .option('--svg <file>', 'also draw the plan (stages, topics, tables) as an SVG picture')
+    .action(async (file: string, opts: { partitions: number; svg?: string }) => {
       const p = loadPipeline(file);
-      process.stdout.write(formatPlan(p, planPipeline(p, { defaultPartitions: opts.partitions })) + '\n');
+      const plan = planPipeline(p, { defaultPartitions: opts.partitions });
+      process.stdout.write(formatPlan(p, plan) + '\n');
+      if (opts.svg) {
+        writeFileSync(opts.svg, await planToSvg(p, plan));
+        process.stderr.write(`picture written to ${opts.svg}\n`);
+      }
     });
 
   program
