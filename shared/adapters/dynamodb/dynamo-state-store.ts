@@ -3,6 +3,7 @@ import {
   BatchWriteItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
   type Put,
@@ -65,6 +66,8 @@ const BATCH_WRITE_MAX = 25;
 const TRANSACTION_ITEMS = 100;
 const TRANSACTION_BYTES = 3_500_000;
 const TIMER_KEYS_ATTRIBUTE = 'keys';
+/** Bytes of keys per timer bucket part. */
+const TIMER_PART_BYTES = 150_000;
 /** Hex digits of sortableTime. */
 const TIME_WIDTH = 16;
 
@@ -275,7 +278,7 @@ export class DynamoStateStore implements StateStore {
         const sk = item[STATE_SORT_KEY]?.S;
         if (sk === undefined) continue;
         const time = timeFromSortable(sk.slice(0, TIME_WIDTH));
-        for (const key of JSON.parse(item[TIMER_KEYS_ATTRIBUTE]?.S ?? '[]') as string[]) out.push({ domain, time, key });
+        for (const key of item[TIMER_KEYS_ATTRIBUTE]?.SS ?? []) out.push({ domain, time, key });
       }
       start = page.LastEvaluatedKey;
     } while (start);
@@ -283,41 +286,53 @@ export class DynamoStateStore implements StateStore {
   }
 
   /**
-   * One bucket item per (domain, time) per batch, holding the keys as JSON: a batch that
-   * indexes many keys at one time (tumbling windows) writes one item, not one per key.
+   * Bucket items per (domain, time) per batch, holding the keys as a string set: a batch
+   * that indexes many keys at one time (tumbling windows) makes one request, not one per
+   * key. Keys are ADDed (a set union), never replaced: a batch retried after a partial
+   * commit indexes fewer keys under the same tag, and must not drop the ones the first
+   * attempt indexed.
    */
   async addTimers(scope: string, entries: readonly TimerEntry[], tag: string): Promise<void> {
     const buckets = new Map<string, { pk: string; sk: string; keys: Set<string> }>();
     for (const e of entries) {
       const pk = timerPk(scope, e.domain);
       const sk = timerSk(e.time, tag);
+      if (utf8Bytes(sk) + 12 > MAX_SORT_KEY_BYTES) throw new ConfigError(`timer bucket tag "${tag.slice(0, 40)}" is too long for a DynamoDB sort key`);
       const id = `${pk}\u0000${sk}`;
       let b = buckets.get(id);
       if (!b) buckets.set(id, (b = { pk, sk, keys: new Set() }));
       b.keys.add(e.key);
     }
-    const requests: WriteRequest[] = [];
+    const updates: Array<{ pk: string; sk: string; keys: string[] }> = [];
     for (const b of buckets.values()) {
-      // Split a bucket that would not fit in one item.
+      // A string set counts its UTF-8 bytes; parts stay far below the 400 KB item limit.
       let part: string[] = [];
       let size = 0;
-      let n = 0;
-      const flush = (): void => {
-        const sk = n === 0 ? b.sk : `${b.sk}.${n}`;
-        requests.push({ PutRequest: { Item: { [STATE_PARTITION_KEY]: { S: b.pk }, [STATE_SORT_KEY]: { S: sk }, [TIMER_KEYS_ATTRIBUTE]: { S: JSON.stringify(part) } } } });
-        part = [];
-        size = 0;
-        n++;
-      };
       for (const k of b.keys) {
-        const bytes = utf8Bytes(k) + 3;
-        if (part.length && size + bytes > MAX_ITEM_BYTES / 2) flush();
+        const bytes = utf8Bytes(k);
+        if (part.length && size + bytes > TIMER_PART_BYTES) {
+          updates.push({ pk: b.pk, sk: `${b.sk}#${updates.filter((u) => u.pk === b.pk && u.sk.startsWith(b.sk)).length}`, keys: part });
+          part = [];
+          size = 0;
+        }
         part.push(k);
         size += bytes;
       }
-      if (part.length) flush();
+      if (part.length) updates.push({ pk: b.pk, sk: `${b.sk}#${updates.filter((u) => u.pk === b.pk && u.sk.startsWith(b.sk)).length}`, keys: part });
     }
-    await this.batchWrite(requests);
+    await forEachBounded(updates, this.concurrency, async (u) => {
+      await withRetry('UpdateItem', this.retry, () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { [STATE_PARTITION_KEY]: { S: u.pk }, [STATE_SORT_KEY]: { S: u.sk } },
+            UpdateExpression: 'ADD #keys :keys',
+            ExpressionAttributeNames: { '#keys': TIMER_KEYS_ATTRIBUTE },
+            ExpressionAttributeValues: { ':keys': { SS: u.keys } },
+          }),
+        ),
+      );
+    });
   }
 
   /** Deletes every bucket with time <= upTo. */
@@ -335,6 +350,7 @@ export class DynamoStateStore implements StateStore {
             ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY },
             ExpressionAttributeValues: { ':pk': { S: timerPk(scope, domain) }, ':bound': { S: bound } },
             ProjectionExpression: '#pk, #sk',
+            ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),

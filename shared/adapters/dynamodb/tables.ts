@@ -14,8 +14,8 @@ import { sleep } from './dynamo-common';
  * The two Weir tables. Attribute names are exported so the CDK stack builds the same schema.
  *
  * State table (`pk` S + `sk` S, TTL on `ttl`):
- *   key item    pk = `${scope}#k#${key}`     sk = `state`                    data, version, ttl
- *   timer entry pk = `${scope}#t#${domain}`  sk = `${sortableTime(t)}#${key}`
+ *   key item     pk = `${scope}#k#${key}`     sk = `state`                               data, version, ttl
+ *   timer bucket pk = `${scope}#t#${domain}`  sk = `${sortableTime(t)}#${batch tag}#${part}`  keys (string set)
  * Progress table (`pk` S): pk = scope, data, updatedAt.
  */
 export const STATE_PARTITION_KEY = 'pk';
