@@ -66,6 +66,30 @@ const BATCH_WRITE_MAX = 25;
 const TRANSACTION_ITEMS = 100;
 const TRANSACTION_BYTES = 3_500_000;
 const TIMER_KEYS_ATTRIBUTE = 'keys';
+const STATE_PARTS_ATTRIBUTE = 'parts';
+/** A key's state above this many bytes spills into further items. */
+export const SPILL_BYTES = 300_000;
+const partSk = (i: number): string => `${STATE_ITEM_SORT_KEY}#${i}`;
+
+/** Splits text into pieces of at most `max` UTF-8 bytes, never inside a character. */
+export function splitUtf8(text: string, max: number): string[] {
+  if (Buffer.byteLength(text, 'utf8') <= max) return [text];
+  const out: string[] = [];
+  let piece = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const b = Buffer.byteLength(ch, 'utf8');
+    if (bytes + b > max) {
+      out.push(piece);
+      piece = '';
+      bytes = 0;
+    }
+    piece += ch;
+    bytes += b;
+  }
+  out.push(piece);
+  return out;
+}
 /** Bytes of keys per timer bucket part. */
 const TIMER_PART_BYTES = 150_000;
 /** Hex digits of sortableTime. */
@@ -150,18 +174,36 @@ export class DynamoStateStore implements StateStore {
     const requests = chunk([...keyOfPk.keys()], BATCH_GET_MAX).map((pks) =>
       pks.map((pk): Item => ({ [STATE_PARTITION_KEY]: { S: pk }, [STATE_SORT_KEY]: { S: STATE_ITEM_SORT_KEY } })),
     );
+    const spilled: Array<{ key: string; pk: string; parts: number; head: string; version: number }> = [];
     await forEachBounded(requests, Math.min(this.concurrency, 8), async (batch) => {
       for (const item of await this.batchGet(batch)) {
         const pk = item[STATE_PARTITION_KEY]?.S;
         const key = pk === undefined ? undefined : keyOfPk.get(pk);
-        if (key === undefined) continue;
-        out.set(key, {
-          key,
-          version: Number(item[STATE_VERSION_ATTRIBUTE]?.N ?? '0'),
-          data: item[STATE_DATA_ATTRIBUTE]?.S ?? '',
-        });
+        if (key === undefined || pk === undefined) continue;
+        const version = Number(item[STATE_VERSION_ATTRIBUTE]?.N ?? '0');
+        const data = item[STATE_DATA_ATTRIBUTE]?.S ?? '';
+        const parts = Number(item[STATE_PARTS_ATTRIBUTE]?.N ?? '1');
+        if (parts > 1) spilled.push({ key, pk, parts, head: data, version });
+        else out.set(key, { key, version, data });
       }
     });
+    // Keys whose state spilled over several items: read the other parts too.
+    if (spilled.length) {
+      const rest = spilled.flatMap((x) => Array.from({ length: x.parts - 1 }, (_, i): Item => ({ [STATE_PARTITION_KEY]: { S: x.pk }, [STATE_SORT_KEY]: { S: partSk(i + 1) } })));
+      const got = new Map<string, string>();
+      for (const batch of chunk(rest, BATCH_GET_MAX)) {
+        for (const item of await this.batchGet(batch)) got.set(`${item[STATE_PARTITION_KEY]?.S}\u0000${item[STATE_SORT_KEY]?.S}`, item[STATE_DATA_ATTRIBUTE]?.S ?? '');
+      }
+      for (const x of spilled) {
+        let data = x.head;
+        for (let i = 1; i < x.parts; i++) {
+          const part = got.get(`${x.pk}\u0000${partSk(i)}`);
+          if (part === undefined) throw new StateUnavailableError(`state of key ${showKey(x.key)} in ${scope} has ${x.parts} parts but part ${i} is missing; the batch will be retried`);
+          data += part;
+        }
+        out.set(x.key, { key: x.key, version: x.version, data });
+      }
+    }
     return out;
   }
 
@@ -172,8 +214,9 @@ export class DynamoStateStore implements StateStore {
    */
   async commit(scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite): Promise<void> {
     const ttl = Number.isFinite(this.ttlHorizonSeconds) ? Math.floor(this.now() / 1000) + Math.ceil(this.ttlHorizonSeconds) : undefined;
-    const items: Array<{ op: TransactWriteItem; bytes: number; key?: string }> = writes.map((w) => {
-      const item = this.stateItem(scope, w, ttl);
+    const units: Array<Array<{ op: TransactWriteItem; bytes: number; key?: string }>> = writes.map((w) => {
+      const parts = splitUtf8(w.data, SPILL_BYTES);
+      const item = this.stateItem(scope, { ...w, data: parts[0] ?? '' }, ttl, parts.length);
       const condition: Pick<Put, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
         w.expectedVersion === 0
           ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY } }
@@ -182,8 +225,28 @@ export class DynamoStateStore implements StateStore {
               ExpressionAttributeNames: { '#v': STATE_VERSION_ATTRIBUTE },
               ExpressionAttributeValues: { ':expected': { N: String(w.expectedVersion) } },
             };
-      return { op: { Put: { TableName: this.table, Item: item, ...condition } }, bytes: itemBytes(item), key: w.key };
+      const unit = [{ op: { Put: { TableName: this.table, Item: item, ...condition } }, bytes: itemBytes(item), key: w.key }];
+      // A hot key's state over one item's size spills into more items of the same key,
+      // written in the same transaction as its head item (so never half-written).
+      for (let i = 1; i < parts.length; i++) {
+        const extra: Item = {
+          [STATE_PARTITION_KEY]: { S: stateItemPk(scope, w.key) },
+          [STATE_SORT_KEY]: { S: partSk(i) },
+          [STATE_DATA_ATTRIBUTE]: { S: parts[i] ?? '' },
+          ...(ttl !== undefined ? { [STATE_TTL_ATTRIBUTE]: { N: String(ttl) } } : {}),
+        };
+        unit.push({ op: { Put: { TableName: this.table, Item: extra } }, bytes: itemBytes(extra), key: w.key });
+      }
+      const total = unit.reduce((a, u) => a + u.bytes, 0);
+      if (unit.length > TRANSACTION_ITEMS - 1 || total > TRANSACTION_BYTES) {
+        throw new StateTooLargeError(
+          `state of key ${showKey(w.key)} in ${scope} is ${total} bytes, more than one DynamoDB transaction can hold (${TRANSACTION_BYTES} bytes): keep less state per key`,
+          { key: w.key, size: total, limit: TRANSACTION_BYTES },
+        );
+      }
+      return unit;
     });
+    const items: Array<{ op: TransactWriteItem; bytes: number; key?: string }> = [];
     if (progress) {
       if (!this.progressTable) throw new ConfigError('DynamoStateStore: commit with progress needs the progressTable option');
       const item: Item = {
@@ -193,23 +256,27 @@ export class DynamoStateStore implements StateStore {
       };
       items.push({ op: { Put: { TableName: this.progressTable, Item: item } }, bytes: itemBytes(item) });
     }
-    const groups: Array<typeof items> = [];
-    let current: typeof items = [];
+    if (progress) units.push(items);
+    // Pack whole units (a key with its spilled parts) into transactions.
+    type Op = { op: TransactWriteItem; bytes: number; key?: string };
+    const groups: Op[][] = [];
+    let current: Op[] = [];
     let bytes = 0;
-    for (const it of items) {
-      if (current.length && (current.length >= TRANSACTION_ITEMS || bytes + it.bytes > TRANSACTION_BYTES)) {
+    for (const unit of units) {
+      const unitBytes = unit.reduce((a, u) => a + u.bytes, 0);
+      if (current.length && (current.length + unit.length > TRANSACTION_ITEMS || bytes + unitBytes > TRANSACTION_BYTES)) {
         groups.push(current);
         current = [];
         bytes = 0;
       }
-      current.push(it);
-      bytes += it.bytes;
+      current.push(...unit);
+      bytes += unitBytes;
     }
     if (current.length) groups.push(current);
     for (const g of groups) await this.transact(scope, g);
   }
 
-  private stateItem(scope: string, w: KeyWrite, ttl: number | undefined): Item {
+  private stateItem(scope: string, w: KeyWrite, ttl: number | undefined, parts = 1): Item {
     const pk = stateItemPk(scope, w.key);
     const pkBytes = utf8Bytes(pk);
     if (pkBytes > MAX_PARTITION_KEY_BYTES) {
@@ -223,6 +290,7 @@ export class DynamoStateStore implements StateStore {
       [STATE_SORT_KEY]: { S: STATE_ITEM_SORT_KEY },
       [STATE_DATA_ATTRIBUTE]: { S: w.data },
       [STATE_VERSION_ATTRIBUTE]: { N: String(w.expectedVersion + 1) },
+      ...(parts > 1 ? { [STATE_PARTS_ATTRIBUTE]: { N: String(parts) } } : {}),
       ...(ttl !== undefined ? { [STATE_TTL_ATTRIBUTE]: { N: String(ttl) } } : {}),
     };
     const size = itemBytes(item);
@@ -378,8 +446,8 @@ export class DynamoStateStore implements StateStore {
               [this.table]: {
                 Keys: pending,
                 ConsistentRead: true,
-                ProjectionExpression: '#pk, #d, #v',
-                ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#d': STATE_DATA_ATTRIBUTE, '#v': STATE_VERSION_ATTRIBUTE },
+                ProjectionExpression: '#pk, #sk, #d, #v, #parts',
+                ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY, '#d': STATE_DATA_ATTRIBUTE, '#v': STATE_VERSION_ATTRIBUTE, '#parts': STATE_PARTS_ATTRIBUTE },
               },
             },
           }),
