@@ -323,10 +323,22 @@ export class DynamoStateStore implements StateStore {
   }
 
   async dueTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<TimerEntry[]> {
+    const out: TimerEntry[] = [];
+    for (const item of await this.bucketsUpTo(scope, domain, upTo)) {
+      const sk = item[STATE_SORT_KEY]?.S;
+      if (sk === undefined) continue;
+      const time = timeFromSortable(sk.slice(0, TIME_WIDTH));
+      for (const key of item[TIMER_KEYS_ATTRIBUTE]?.SS ?? []) out.push({ domain, time, key });
+    }
+    return out;
+  }
+
+  /** Every timer bucket item of a scope and domain with time <= upTo (consistent reads, all pages). */
+  private async bucketsUpTo(scope: string, domain: 'event' | 'processing', upTo: number): Promise<Item[]> {
     if (Number.isNaN(upTo)) return [];
     // Every sort key of time <= upTo is `${sortableTime(t)}#...`, below `${sortableTime(upTo)}$`.
     const bound = `${sortableTime(upTo)}$`;
-    const out: TimerEntry[] = [];
+    const items: Item[] = [];
     let start: Item | undefined;
     do {
       const page = await withRetry('Query', this.retry, () =>
@@ -334,23 +346,17 @@ export class DynamoStateStore implements StateStore {
           new QueryCommand({
             TableName: this.table,
             KeyConditionExpression: '#pk = :pk AND #sk < :bound',
-            ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY, '#keys': TIMER_KEYS_ATTRIBUTE },
+            ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY },
             ExpressionAttributeValues: { ':pk': { S: timerPk(scope, domain) }, ':bound': { S: bound } },
-            ProjectionExpression: '#sk, #keys',
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),
       );
-      for (const item of page.Items ?? []) {
-        const sk = item[STATE_SORT_KEY]?.S;
-        if (sk === undefined) continue;
-        const time = timeFromSortable(sk.slice(0, TIME_WIDTH));
-        for (const key of item[TIMER_KEYS_ATTRIBUTE]?.SS ?? []) out.push({ domain, time, key });
-      }
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return out;
+    return items;
   }
 
   /**
@@ -405,31 +411,12 @@ export class DynamoStateStore implements StateStore {
 
   /** Deletes every bucket with time <= upTo. */
   async clearTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<void> {
-    if (Number.isNaN(upTo)) return;
-    const bound = `${sortableTime(upTo)}$`;
     const deletes: WriteRequest[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await withRetry('Query', this.retry, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: '#pk = :pk AND #sk < :bound',
-            ExpressionAttributeNames: { '#pk': STATE_PARTITION_KEY, '#sk': STATE_SORT_KEY },
-            ExpressionAttributeValues: { ':pk': { S: timerPk(scope, domain) }, ':bound': { S: bound } },
-            ProjectionExpression: '#pk, #sk',
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const pk = item[STATE_PARTITION_KEY];
-        const sk = item[STATE_SORT_KEY];
-        if (pk && sk) deletes.push({ DeleteRequest: { Key: { [STATE_PARTITION_KEY]: pk, [STATE_SORT_KEY]: sk } } });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for (const item of await this.bucketsUpTo(scope, domain, upTo)) {
+      const pk = item[STATE_PARTITION_KEY];
+      const sk = item[STATE_SORT_KEY];
+      if (pk && sk) deletes.push({ DeleteRequest: { Key: { [STATE_PARTITION_KEY]: pk, [STATE_SORT_KEY]: sk } } });
+    }
     await this.batchWrite(deletes);
   }
 
