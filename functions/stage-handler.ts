@@ -4,13 +4,14 @@ import { DynamoProgressStore, DynamoSinkWriter, DynamoStateStore, meterClient, t
 import { createKafka, parseBrokers } from '../shared/adapters/kafka/kafka-config';
 import { KafkaProducer } from '../shared/adapters/kafka/kafka-producer';
 import { planPipeline } from '../shared/plan/planner';
-import { ConfigError } from '../shared/runtime/errors';
 import { StageExecutor, type BatchReport, type FaultHook } from '../shared/runtime/executor';
 import type { MskEvent } from '../shared/runtime/msk-event';
 import type { MetricName } from '../shared/runtime/ports';
 import { readStageConfig } from './config';
 import { isControlEvent, type ControlEvent } from './control-events';
 import { selfKillingFaults } from './faults';
+import { kafkaSecurity, stageConfigEnv } from './kafka-auth';
+import { stageObservability } from './observability';
 
 export interface HandlerResult extends Partial<BatchReport> {
   readonly metrics: Partial<Record<MetricName, number>>;
@@ -23,16 +24,16 @@ export interface HandlerResult extends Partial<BatchReport> {
  * event to the stage executor. It only wires; all logic is in the executor.
  */
 export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | ControlEvent) => Promise<HandlerResult> {
-  let ready:
-    | { executor: StageExecutor; metrics: Partial<Record<MetricName, number>>; partitionsOf: (t: string) => number; prefix: string; meter: ReturnType<typeof meterClient> }
-    | undefined;
+  type Ready = { executor: StageExecutor; metrics: Partial<Record<MetricName, number>>; partitionsOf: (t: string) => number; prefix: string; meter: ReturnType<typeof meterClient> };
+  let ready: Promise<Ready> | undefined;
+  const observability = stageObservability(process.env, p.name, stageId ?? process.env.WEIR_STAGE ?? 'unknown');
 
-  const init = (event: MskEvent | ControlEvent): NonNullable<typeof ready> => {
-    const cfg = readStageConfig(process.env, stageId);
+  const init = async (event: MskEvent | ControlEvent): Promise<Ready> => {
+    const cfg = readStageConfig(stageConfigEnv(process.env), stageId);
     const plan = planPipeline(p, { defaultPartitions: cfg.partitions });
     const brokers = parseBrokers(cfg.brokers ?? (isControlEvent(event) ? undefined : event.bootstrapServers), 'WEIR_BROKERS (or the event bootstrapServers)');
-    if (cfg.kafkaAuth === 'iam') throw new ConfigError('WEIR_KAFKA_AUTH=iam is not available in this build yet; use "none" for a plaintext listener');
-    const kafka = createKafka({ brokers, clientId: `weir-${plan.pipeline}-${cfg.stage}` });
+    const security = await kafkaSecurity(process.env, cfg.region);
+    const kafka = createKafka({ brokers, clientId: `weir-${plan.pipeline}-${cfg.stage}`, ...security });
     const dynamo = new DynamoDBClient({
       region: cfg.region,
       ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}),
@@ -58,9 +59,13 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
     return { executor, metrics, partitionsOf, prefix: cfg.topicPrefix, meter };
   };
 
-  return async (event) => {
-    ready ??= init(event);
-    const { executor, metrics, partitionsOf, prefix, meter } = ready;
+  const invoke = async (event: MskEvent | ControlEvent): Promise<HandlerResult> => {
+    // A failed init (bad config, secret not readable) is retried by the next invocation.
+    ready ??= init(event).catch((err: unknown) => {
+      ready = undefined;
+      throw err;
+    });
+    const { executor, metrics, partitionsOf, prefix, meter } = await ready;
     for (const k of Object.keys(metrics)) delete metrics[k as MetricName];
     meter.reset();
     if (isControlEvent(event)) {
@@ -70,6 +75,20 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
     }
     const report = await executor.handle(stripTopicPrefix(event, prefix));
     return { ...report, metrics: { ...metrics }, dynamo: meter.usage() };
+  };
+
+  return async (event) => {
+    const started = Date.now();
+    const kind = isControlEvent(event) ? (event.weir === 'tick' ? 'tick' : 'finish') : 'batch';
+    const partitions = isControlEvent(event) ? undefined : Object.fromEntries(Object.entries(event.records).map(([k, list]) => [k, list.length]));
+    try {
+      const result = await invoke(event);
+      observability.invocation({ kind, durationMs: Date.now() - started, metrics: result.metrics, ...(partitions ? { partitions } : {}) });
+      return result;
+    } catch (err) {
+      observability.invocation({ kind, durationMs: Date.now() - started, error: err, ...(partitions ? { partitions } : {}) });
+      throw err;
+    }
   };
 }
 

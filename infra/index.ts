@@ -1,0 +1,11 @@
+export { WeirPipeline } from './weir-pipeline';
+export type { AlarmProps, ClusterProps, ExistingClusterProps, KafkaAuthProps, NewClusterProps, OnFailureProps, StageOverrides, WeirPipelineProps } from './props';
+export { WeirServerlessCluster, MSK_IAM_PORT, type WeirServerlessClusterProps } from './serverless-cluster';
+export { WeirTables, type WeirTablesProps } from './weir-tables';
+export { WeirTopics, type WeirTopicsProps } from './weir-topics';
+export { WeirStage, type WeirStageProps } from './weir-stage';
+export { WeirMonitoring, type WeirMonitoringProps } from './weir-monitoring';
+export { WeirPropError } from './errors';
+export { kafkaArns, type KafkaArns } from './kafka-arns';
+export { stageAccess, managedTopics, consumerGroupId, failedTopicName, type StageAccess } from './stage-access';
+export { bundlePipelineSync } from './helper-bundle';
