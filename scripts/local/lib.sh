@@ -6,6 +6,10 @@
 #   WEIR_KAFKA_PORT              Kafka PLAINTEXT listener            (default 9092)
 #   WEIR_KAFKA_CONTROLLER_PORT   KRaft controller listener           (default 9093)
 #   WEIR_DYNAMODB_PORT           DynamoDB Local HTTP port            (default 8000)
+#   WEIR_DYNAMODB_DB_PATH        DynamoDB Local keeps its tables in this directory (-dbPath,
+#                                survives restart-one.sh) instead of in memory (default: unset)
+#   WEIR_LOCAL_DIR               pid files, logs and Kafka storage   (default <repo>/.local);
+#                                another directory runs a second, independent set of services
 #   WEIR_LOCAL_READY_TIMEOUT     seconds to wait for readiness       (default 90)
 #   WEIR_LOCAL_CACHE             jar cache root      (default ${XDG_CACHE_HOME:-~/.cache}/weir-local)
 #   WEIR_KAFKA_HEAP_OPTS         Kafka JVM heap      (default "-Xms256m -Xmx512m")
@@ -16,7 +20,7 @@
 WEIR_LOCAL_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_ROOT="$(cd "$WEIR_LOCAL_SCRIPT_DIR/../.." && pwd -P)"
 
-LOCAL_DIR="$REPO_ROOT/.local"
+LOCAL_DIR="${WEIR_LOCAL_DIR:-$REPO_ROOT/.local}"
 RUN_DIR="$LOCAL_DIR/run"
 LOG_DIR="$LOCAL_DIR/logs"
 KAFKA_STATE_DIR="$LOCAL_DIR/kafka"
@@ -277,7 +281,9 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
-log.retention.hours=24
+# No time-based retention: records carry their event time as timestamp, often long past
+# (test data is from 2023), and would be deleted at the next retention check mid-run.
+log.retention.ms=-1
 EOF
   # Extra broker settings, one key=value per line (e.g. broker.session.timeout.ms=4000
   # to shorten re-registration after a SIGKILL in fault tests).
@@ -368,18 +374,38 @@ kafka_endpoint() {
 
 # ------------------------------------------------------------- DynamoDB Local
 
-start_dynamodb_process() { # $1 = port
-  local port="$1"
+# start_dynamodb_process PORT [DB_PATH]: in memory, or with its tables in DB_PATH (-dbPath),
+# where they survive a restart. The choice is recorded for restart-one.sh.
+start_dynamodb_process() {
+  local port="$1" db="${2:-}"
+  local -a storage
   wait_port_free "$port" "set WEIR_DYNAMODB_PORT"
   echo "http://$BIND_HOST:$port" >"$RUN_DIR/dynamodb.endpoint"
+  if [[ -n "$db" ]]; then
+    mkdir -p "$db" || die "cannot create the DynamoDB Local data dir $db (WEIR_DYNAMODB_DB_PATH)"
+    db="$(cd "$db" && pwd -P)" # the JVM runs in $LOCAL_DIR: make it absolute
+    storage=(-dbPath "$db")
+    echo "$db" >"$RUN_DIR/dynamodb.db-path"
+  else
+    storage=(-inMemory)
+    rm -f "$RUN_DIR/dynamodb.db-path"
+  fi
   # shellcheck disable=SC2086
   launch dynamodb "$DYNAMODB_LOG" java ${WEIR_DYNAMODB_HEAP_OPTS:--Xms64m -Xmx384m} \
     -XX:+UseSerialGC -XX:ActiveProcessorCount=2 -Djava.awt.headless=true \
     -Djava.library.path="$DYNAMODB_HOME/native" -Dweir.bindHost="$BIND_HOST" \
     "$(service_marker dynamodb)" \
     -cp "$DYNAMODB_HOME/lib/*:$DYNAMODB_LAUNCHER_DIR" DynamoDBLocalLoopback \
-    -inMemory -sharedDb -port "$port" -disableTelemetry
-  say "DynamoDB Local $DYNAMODB_LOCAL_VERSION: started pid $(cat "$(pid_file dynamodb)") on http://$BIND_HOST:$port, log ${DYNAMODB_LOG#"$REPO_ROOT"/}"
+    "${storage[@]}" -sharedDb -port "$port" -disableTelemetry
+  say "DynamoDB Local $DYNAMODB_LOCAL_VERSION: started pid $(cat "$(pid_file dynamodb)") on http://$BIND_HOST:$port (${db:-in memory}), log ${DYNAMODB_LOG#"$REPO_ROOT"/}"
+}
+
+# Where restart-one.sh keeps DynamoDB Local's tables: WEIR_DYNAMODB_DB_PATH, else what the
+# running instance was started with; empty = in memory.
+dynamodb_db_path() {
+  if [[ -n "${WEIR_DYNAMODB_DB_PATH:-}" ]]; then echo "$WEIR_DYNAMODB_DB_PATH"
+  elif [[ -f "$RUN_DIR/dynamodb.db-path" ]]; then cat "$RUN_DIR/dynamodb.db-path"
+  fi
 }
 
 dynamodb_endpoint() {

@@ -5,7 +5,8 @@
 #
 #   kafka     stop the broker and start it again on the SAME data dir, config and cluster id
 #             (topics, committed offsets and transactions survive, like a real broker restart).
-#   dynamodb  stop DynamoDB Local and start it again (it runs -inMemory: tables are LOST).
+#   dynamodb  stop DynamoDB Local and start it again; in memory (the default) its tables are
+#             LOST, with WEIR_DYNAMODB_DB_PATH (at up time or now) they are kept.
 #   --hard    SIGKILL instead of SIGTERM (crash, no controlled shutdown)
 #   --pause N stay down N seconds before starting again (default 0)
 #   --no-wait do not wait for readiness after starting
@@ -15,7 +16,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 [[ $# -ge 1 ]] || usage
 svc="$1"; shift
@@ -61,10 +62,11 @@ case "$svc" in
     ensure_dynamodb_jars
     ep="$(dynamodb_endpoint)"
     port="${ep##*:}"
+    db="$(dynamodb_db_path)"
     stop_service dynamodb "${WEIR_DYNAMODB_STOP_TIMEOUT:-15}" "$sig"
     if [[ "$pause" != 0 ]]; then say "dynamodb: staying down for ${pause}s"; sleep "$pause"; fi
-    start_dynamodb_process "$port"
-    say "dynamodb: note it runs -inMemory, so all tables are gone after this restart"
+    start_dynamodb_process "$port" "$db"
+    if [[ -z "$db" ]]; then say "dynamodb: note it runs -inMemory, so all tables are gone after this restart"; fi
     [[ "$do_wait" == yes ]] && { wait_ready --timeout "$READY_TIMEOUT" --dynamodb "$ep" \
         --dynamodb-pid "$(cat "$(pid_file dynamodb)")" --dynamodb-log "$DYNAMODB_LOG" || die "DynamoDB Local did not become ready; see $DYNAMODB_LOG"; }
     ;;

@@ -93,7 +93,7 @@ fi
 if [[ "$start_dynamodb" == yes ]]; then
   rm -f "$(pid_file dynamodb)"
   rotate_log "$DYNAMODB_LOG"
-  start_dynamodb_process "$DYNAMODB_PORT"
+  start_dynamodb_process "$DYNAMODB_PORT" "${WEIR_DYNAMODB_DB_PATH:-}"
   wait_args+=(--dynamodb "$DYNAMODB_WANT" --dynamodb-pid "$(cat "$(pid_file dynamodb)")" --dynamodb-log "$DYNAMODB_LOG")
 fi
 if [[ "$start_kafka" == yes ]]; then

@@ -16,6 +16,7 @@ import { EsmEmulator } from './esm/emulator';
 import { fromKafkaJs } from './esm/kafka-records';
 import { placeInput, type InputRecord } from './input-file';
 import { toOutputRecord, type OutputRecord } from './output-file';
+import { retryFor } from './retry';
 
 export interface LocalRunOptions {
   readonly partitions?: number;
@@ -28,6 +29,13 @@ export interface LocalRunOptions {
   /** Give up waiting for the pipeline to settle after this long. @default 300 s */
   readonly timeoutMs?: number;
   readonly onProgress?: (line: string) => void;
+  /**
+   * Called after each batch the lockstep schedule has delivered (and committed), with the
+   * stage and the number of batches delivered so far in this run, all stages together. The
+   * run waits for it before the next batch: a fault test uses it to break a service at a
+   * known point of the schedule.
+   */
+  readonly onInvocation?: (stage: string, count: number) => Promise<void> | void;
 }
 
 export interface LocalRunResult {
@@ -45,6 +53,21 @@ export interface LocalRunResult {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Retries of a failing batch: 20 ms doubling up to 2 s, 30 times, i.e. about 50 s of backoff
+ * plus the attempts themselves, so a batch outlives a restart of Kafka (10-15 s after a
+ * SIGKILL) or DynamoDB Local instead of going to the on-failure topic, which would change
+ * the results.
+ */
+const LOCAL_MAX_RETRIES = 30;
+
+/**
+ * Records carry their event time as Kafka timestamp, often long past (test data is from
+ * 2023): with a time-based retention the broker deletes them at its next retention check
+ * (every 5 min, and 30 s after a broker restart), in the middle of a run. Keep them.
+ */
+const KEEP_RECORDS = [{ name: 'retention.ms', value: '-1' }];
 
 /**
  * Runs a pipeline against the local Kafka broker and DynamoDB Local through the MSK trigger
@@ -72,7 +95,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
   const failureProducer = kafka.producer();
   try {
     say(`creating ${plan.topics.length} topics (prefix ${prefix}) and 2 tables`);
-    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
+    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
     const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
     try {
       await ensureTables(dynamo, tables);
@@ -109,18 +132,20 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       emulators.push(
         new EsmEmulator(kafka, s, `${prefix}${s.id}`, b.file, env, {
           batchSize: options.batchSize ?? 100,
+          maxRetries: LOCAL_MAX_RETRIES,
           topicPrefix: prefix,
           onFailureTopic: failed,
           ...(rand ? { rand, redeliverRate: 0.1 } : {}),
         }, failureProducer),
       );
     }
-    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: `${prefix}${plan.pipeline}-${s.id}-failed`, numPartitions: 1, replicationFactor: 1 })) });
+    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: `${prefix}${plan.pipeline}-${s.id}-failed`, numPartitions: 1, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
     // Stage by stage, partition batches round-robin, as the embedded runtime does: the same
     // schedule gives the same output, even for running aggregates over several partitions.
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     const ends = async (topic: string): Promise<Map<number, number>> =>
-      new Map((await admin.fetchTopicOffsets(prefix + topic)).map((o) => [o.partition, Number(o.high)]));
+      new Map((await retryFor(() => admin.fetchTopicOffsets(prefix + topic), { what: `end offsets of ${prefix + topic}` })).map((o) => [o.partition, Number(o.high)]));
+    let batches = 0;
     const ticking = emulators.filter((e) => stageNeedsTicks(e.stage, p.nodes()));
     for (const e of emulators) {
       say(`stage ${e.stage.id}: starting its MSK trigger emulator`);
@@ -134,7 +159,11 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       for (;;) {
         if (Date.now() > deadline) throw new ConfigError(`local run ${runId}: stage ${e.stage.id} did not finish in time; see .local/logs for the services`);
         let delivered = false;
-        for (const tp of tps) if (await e.deliverNext(tp.topic, tp.partition, tp.end)) delivered = true;
+        for (const tp of tps) {
+          if (!(await e.deliverNext(tp.topic, tp.partition, tp.end, deadline))) continue;
+          delivered = true;
+          await options.onInvocation?.(e.stage.id, ++batches);
+        }
         if (e.stage.isSource) {
           for (const tp of tps) {
             const id = `${tp.topic}/${tp.partition}`;
@@ -155,7 +184,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       await e.stop();
     }
 
-    const outputs = await readOutputs(kafka, plan, prefix, await Promise.all(plan.topics.filter((t) => ['sink', 'late', 'dlq'].includes(t.role)).map(async (t) => [t.name, await ends(t.name)] as const)));
+    const outputs = await readOutputs(kafka, plan, prefix, deadline, await Promise.all(plan.topics.filter((t) => ['sink', 'late', 'dlq'].includes(t.role)).map(async (t) => [t.name, await ends(t.name)] as const)));
     const stats = emulators.map((e) => e.stats);
     return {
       plan,
@@ -184,32 +213,45 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
 }
 
 /** Reads the sink, late and DLQ topics from the start to the end offsets seen. */
-async function readOutputs(kafka: Kafka, plan: PipelinePlan, prefix: string, ends: ReadonlyArray<readonly [string, Map<number, number>]>): Promise<OutputRecord[]> {
+async function readOutputs(kafka: Kafka, plan: PipelinePlan, prefix: string, deadline: number, ends: ReadonlyArray<readonly [string, Map<number, number>]>): Promise<OutputRecord[]> {
   const wanted = ends.filter(([, m]) => [...m.values()].some((h) => h > 0));
-  const got = new Map<string, ReturnType<typeof fromKafkaJs>[]>();
+  // By offset: a consumer that kafkajs restarts after a broker fault reads again from its last commit.
+  const got = new Map<string, Map<number, ReturnType<typeof fromKafkaJs>>>();
   if (wanted.length) {
     const consumer = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: wanted.map(([t]) => prefix + t), fromBeginning: true });
-    let remaining = wanted.reduce((a, [, m]) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
-    await new Promise<void>((done, fail) => {
-      consumer
-        .run({
-          eachMessage: async ({ topic, partition, message }) => {
-            const logical = topic.slice(prefix.length);
-            const list = got.get(`${logical}/${partition}`) ?? [];
-            list.push(fromKafkaJs(logical, partition, message));
-            got.set(`${logical}/${partition}`, list);
-            if (--remaining === 0) done();
-          },
-        })
-        .catch(fail);
-    });
-    await consumer.disconnect();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: wanted.map(([t]) => prefix + t), fromBeginning: true });
+      let remaining = wanted.reduce((a, [, m]) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
+      await new Promise<void>((done, fail) => {
+        const settle = (f: () => void): void => {
+          clearTimeout(timer);
+          f();
+        };
+        // Bounded: a consumer that kafkajs gave up on (crash without restart) would never finish.
+        const timer = setTimeout(() => fail(new ConfigError(`reading the outputs: ${remaining} records still missing at the deadline`)), Math.max(1000, deadline - Date.now()));
+        consumer.on(consumer.events.CRASH, ({ payload }) => payload.restart || settle(() => fail(payload.error)));
+        consumer
+          .run({
+            eachMessage: async ({ topic, partition, message }) => {
+              const logical = topic.slice(prefix.length);
+              const r = fromKafkaJs(logical, partition, message);
+              const byOffset = got.get(`${logical}/${partition}`) ?? new Map<number, ReturnType<typeof fromKafkaJs>>();
+              got.set(`${logical}/${partition}`, byOffset);
+              if (byOffset.has(r.offset)) return;
+              byOffset.set(r.offset, r);
+              if (--remaining === 0) settle(done);
+            },
+          })
+          .catch((err: unknown) => settle(() => fail(err)));
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
   }
   const out: OutputRecord[] = [];
   for (const t of plan.topics) {
-    for (let q = 0; q < t.partitions; q++) for (const r of (got.get(`${t.name}/${q}`) ?? []).sort((a, b) => a.offset - b.offset)) out.push(toOutputRecord(plan, r));
+    for (let q = 0; q < t.partitions; q++) for (const r of [...(got.get(`${t.name}/${q}`)?.values() ?? [])].sort((a, b) => a.offset - b.offset)) out.push(toOutputRecord(plan, r));
   }
   return out;
 }

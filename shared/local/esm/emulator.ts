@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
+import { retryFor } from '../retry';
 import { BundleInvoker } from './invoker';
 import { fromKafkaJs } from './kafka-records';
 
@@ -9,8 +10,14 @@ export interface EsmOptions {
   readonly batchSize?: number;
   /** How long a partial batch waits to fill (MaximumBatchingWindowInSeconds). @default 100 ms */
   readonly batchingWindowMs?: number;
-  /** Retries of a failing batch before it goes to the on-failure topic. @default 10 */
+  /** Retries of a failing batch (or control event) before it goes to the on-failure topic (is thrown). @default 10 */
   readonly maxRetries?: number;
+  /**
+   * Lockstep: when a partition has waited this long for records that exist and nothing was
+   * fetched for it, the consumer is replaced by a new one (which refetches from the committed
+   * offset). A last resort for a consumer that stopped without reporting a crash. @default 30000
+   */
+  readonly stallMs?: number;
   readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** Physical topic name prefix (fresh names per local run). */
   readonly topicPrefix?: string;
@@ -38,6 +45,11 @@ export interface EsmStats {
 interface PartitionFeed {
   readonly topic: string;
   readonly partition: number;
+  /**
+   * Fetched records from `committed` up to `fetched`: a batch leaves the buffer only once its
+   * offset is committed, so a failing commit cannot lose records, and whatever a consumer
+   * (re)fetches below `fetched` after a rebalance or restart is already here and dropped.
+   */
   readonly buffer: KafkaRecord[];
   /** Next offset to hand out (fetched offsets below it are buffered or delivered). */
   fetched: number;
@@ -58,7 +70,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * bounded `weir run --local` uses to replay the embedded runtime's schedule exactly.
  */
 export class EsmEmulator {
-  private readonly consumer: Consumer;
+  private consumer: Consumer | undefined;
+  private mode: 'free' | 'lockstep' = 'free';
+  private replacing: Promise<void> | undefined;
   private readonly sandboxes = new Map<string, BundleInvoker>();
   private readonly feeds = new Map<string, PartitionFeed>();
   private running = false;
@@ -66,16 +80,14 @@ export class EsmEmulator {
   readonly initMs: number[] = [];
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     readonly stage: StagePlan,
     private readonly groupId: string,
     private readonly bundleFile: string,
     private readonly env: Readonly<Record<string, string>>,
     private readonly options: EsmOptions = {},
     private readonly producer?: Producer,
-  ) {
-    this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: options.batchingWindowMs ?? 100, allowAutoTopicCreation: false });
-  }
+  ) {}
 
   physical(topic: string): string {
     return (this.options.topicPrefix ?? '') + topic;
@@ -88,53 +100,129 @@ export class EsmEmulator {
 
   async start(mode: 'free' | 'lockstep'): Promise<void> {
     this.running = true;
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.stage.inputTopics.map((t) => this.physical(t)), fromBeginning: (this.options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON' });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 16,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        const feed = this.feed(batch.topic, batch.partition, Number(batch.firstOffset() ?? 0));
-        for (const m of batch.messages) {
-          const r = fromKafkaJs(batch.topic, batch.partition, m);
-          if (r.offset < feed.fetched) continue;
-          feed.buffer.push(r);
-          feed.fetched = r.offset + 1;
-        }
-        const last = batch.lastOffset();
-        if (Number(last) >= 0) resolveOffset(last);
-        if (mode === 'free' && !feed.busy) this.drain(feed).catch((err: unknown) => this.running && this.options.onError?.(err));
-      },
+    this.mode = mode;
+    await this.connectConsumer();
+  }
+
+  /** Starts a consumer, retrying while Kafka is unreachable. */
+  private connectConsumer(): Promise<void> {
+    return retryFor(() => this.startConsumer(), { what: `stage ${this.stage.id}: starting the consumer of group ${this.groupId}`, keepGoing: () => this.running });
+  }
+
+  private async startConsumer(): Promise<void> {
+    // A short session lets the coordinator drop a member that vanished with a broker crash
+    // soon (30 s by default), so the group's next join does not wait for it that long.
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxWaitTimeInMs: this.options.batchingWindowMs ?? 100,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // kafkajs would restart a crashed consumer itself, on a timer that a disconnect can
+      // miss (a consumer restarting after stop()); and not at all after some errors, leaving
+      // the feeds without records. Every crash is handled here instead: a new consumer.
+      retry: { retries: 5, restartOnFailure: async () => false },
     });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, () => {
+      if (this.running && this.consumer === consumer) void this.replaceConsumer().catch(() => undefined);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.stage.inputTopics.map((t) => this.physical(t)), fromBeginning: (this.options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON' });
+      const mode = this.mode;
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 16,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          const feed = this.feed(batch.topic, batch.partition, Number(batch.firstOffset() ?? 0));
+          for (const m of batch.messages) {
+            const r = fromKafkaJs(batch.topic, batch.partition, m);
+            // After a rebalance or a new consumer, fetching restarts from the committed
+            // offset: what is below `fetched` is buffered or delivered already.
+            if (r.offset < feed.fetched) continue;
+            feed.buffer.push(r);
+            feed.fetched = r.offset + 1;
+          }
+          const last = batch.lastOffset();
+          if (Number(last) >= 0) resolveOffset(last);
+          if (mode === 'free' && !feed.busy) this.drain(feed).catch((err: unknown) => this.running && this.options.onError?.(err));
+        },
+      });
+    } catch (err) {
+      if (this.consumer === consumer) this.consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Replaces the consumer by a new one of the same group (one replacement at a time). */
+  private replaceConsumer(): Promise<void> {
+    this.replacing ??= (async () => {
+      const old = this.consumer;
+      this.consumer = undefined;
+      await old?.disconnect().catch(() => undefined);
+      if (this.running) await this.connectConsumer();
+    })().finally(() => (this.replacing = undefined));
+    return this.replacing;
   }
 
   /**
    * Lockstep: delivers the next batch of a partition (waiting until it is fetched), up to
-   * `endOffset`. Resolves false when the partition is done.
+   * `endOffset`. Resolves false when the partition is done; throws once `deadline` (epoch
+   * ms) passes while it waits for records or retries the batch.
    */
-  async deliverNext(topic: string, partition: number, endOffset: number): Promise<boolean> {
+  async deliverNext(topic: string, partition: number, endOffset: number, deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     const key = `${this.physical(topic)}/${partition}`;
     const batchSize = this.options.batchSize ?? 100;
+    const stallMs = this.options.stallMs ?? 30_000;
+    let seen = Number.NaN;
+    let since = Date.now();
     for (;;) {
       const feed = this.feeds.get(key);
       const committed = feed?.committed ?? 0;
       if (committed >= endOffset) return false;
       const want = Math.min(batchSize, endOffset - committed);
       if (feed && feed.buffer.length >= want) {
-        await this.invokeBatch(feed, feed.buffer.splice(0, want));
+        // Offsets of these topics are contiguous (no transactions, no compaction), so the
+        // buffer must start at the committed offset; anything else would skip or repeat records.
+        const first = (feed.buffer[0] as KafkaRecord).offset;
+        if (first !== committed) throw new Error(`stage ${this.stage.id}: ${key} buffer starts at offset ${first}, expected ${committed}`);
+        await this.invokeBatch(feed, feed.buffer.slice(0, want), deadline);
         return true;
       }
       if (!this.running) return false;
+      const now = Date.now();
+      if (now > deadline) throw new Error(`stage ${this.stage.id}: ${key} has had no records past offset ${feed?.fetched ?? committed} for ${Math.round((now - since) / 1000)} s (end offset ${endOffset})`);
+      if ((feed?.fetched ?? -1) !== seen) {
+        seen = feed?.fetched ?? -1;
+        since = now;
+      } else if (now - since > stallMs) {
+        await this.replaceConsumer();
+        since = Date.now();
+      }
       await sleep(5);
     }
   }
 
-  /** Invokes the stage's function with a control event (ticker, end of a bounded source). */
+  /**
+   * Invokes the stage's function with a control event (ticker, end of a bounded source),
+   * retried as a batch is (their markers are idempotent); throws after maxRetries.
+   */
   async control(event: unknown): Promise<unknown> {
-    const result = await this.sandbox('control').invoke(event);
-    this.account(result);
-    return result;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.sandbox('control').invoke(event);
+        this.account(result);
+        return result;
+      } catch (err) {
+        this.stats.failures++;
+        this.discardSandbox('control');
+        if (attempt >= (this.options.maxRetries ?? 10)) throw err;
+        await sleep(this.backoffMs(attempt));
+      }
+    }
   }
 
   /** Adds what an invocation reported (the stage handler's result) to the stats. */
@@ -147,7 +235,10 @@ export class EsmEmulator {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.consumer.disconnect().catch(() => undefined);
+    await this.replacing?.catch(() => undefined);
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect().catch(() => undefined);
     for (const s of this.sandboxes.values()) {
       this.initMs.push(...s.initMs);
       s.kill();
@@ -172,7 +263,7 @@ export class EsmEmulator {
     try {
       while (this.running && feed.buffer.length) {
         if (feed.buffer.length < batchSize) await sleep(this.options.batchingWindowMs ?? 100);
-        await this.invokeBatch(feed, feed.buffer.splice(0, batchSize));
+        await this.invokeBatch(feed, feed.buffer.slice(0, batchSize));
       }
     } finally {
       feed.busy = false;
@@ -188,37 +279,78 @@ export class EsmEmulator {
     return s;
   }
 
-  private async invokeBatch(feed: PartitionFeed, records: KafkaRecord[]): Promise<void> {
+  /**
+   * A failed invocation may leave client state behind in its sandbox: an idempotent kafkajs
+   * producer whose send failed keeps its sequence numbers, so its next send can be taken by
+   * the broker for a duplicate of a batch it did append, or refused as out of order. The
+   * retry therefore gets a new sandbox (a cold start, as after a crash).
+   */
+  private discardSandbox(id: string): void {
+    const s = this.sandboxes.get(id);
+    if (!s) return;
+    this.initMs.push(...s.initMs);
+    s.kill();
+    this.sandboxes.delete(id);
+  }
+
+  /** Between retries: 20 ms doubling up to 2 s. */
+  private backoffMs(attempt: number): number {
+    return Math.min(2000, 20 * 2 ** Math.min(attempt, 20));
+  }
+
+  /**
+   * Invokes one batch until it succeeds (or goes to the on-failure topic), then commits it.
+   * Past `deadline` it throws instead of retrying on: the batch is neither skipped nor committed.
+   */
+  private async invokeBatch(feed: PartitionFeed, records: KafkaRecord[], deadline = Number.POSITIVE_INFINITY): Promise<void> {
     const maxRetries = this.options.maxRetries ?? 10;
-    const sandbox = this.sandbox(`${feed.topic}/${feed.partition}`);
+    const id = `${feed.topic}/${feed.partition}`;
     const event = buildMskEvent(records, `arn:aws:kafka:local:000000000000:cluster/weir-local/${this.groupId}`);
     for (let attempt = 0; ; attempt++) {
       this.stats.invocations++;
       try {
-        this.account(await sandbox.invoke(event));
+        this.account(await this.sandbox(id).invoke(event));
         break;
       } catch (err) {
         this.stats.failures++;
+        this.discardSandbox(id);
         if (attempt >= maxRetries) {
           await this.toOnFailure(records, err);
           break;
         }
-        await sleep(Math.min(2000, 20 * 2 ** attempt));
+        if (Date.now() + this.backoffMs(attempt) > deadline) {
+          throw new Error(`stage ${this.stage.id}: ${id} batch at offset ${(records[0] as KafkaRecord).offset} still failing after ${attempt + 1} attempts at the deadline: ${(err as Error).message}`);
+        }
+        await sleep(this.backoffMs(attempt));
       }
     }
     const rand = this.options.rand;
     while (rand && rand() < (this.options.redeliverRate ?? 0)) {
       this.stats.redeliveries++;
-      await sandbox.invoke(event).then(
+      await this.sandbox(id).invoke(event).then(
         (r) => this.account(r),
-        () => this.stats.failures++,
+        () => {
+          this.stats.failures++;
+          this.discardSandbox(id);
+        },
       );
     }
     const next = (records[records.length - 1] as KafkaRecord).offset + 1;
     // Stopped meanwhile: leave the offset uncommitted; the batch is delivered again next time.
     if (!this.running) return;
-    await this.consumer.commitOffsets([{ topic: feed.topic, partition: feed.partition, offset: String(next) }]);
+    // The commit is retried while Kafka restarts. kafkajs drops a commit silently while its
+    // consumer restarts after a crash; that costs a redelivery at most, never a record: the
+    // feed keeps its own committed offset, and a refetch from an older one is dropped above.
+    await retryFor(
+      async () => {
+        const consumer = this.consumer;
+        if (!consumer) throw new Error('the consumer is being replaced');
+        await consumer.commitOffsets([{ topic: feed.topic, partition: feed.partition, offset: String(next) }]);
+      },
+      { what: `stage ${this.stage.id}: committing ${id} at ${next}`, keepGoing: () => this.running },
+    );
     feed.committed = next;
+    feed.buffer.splice(0, records.length);
   }
 
   private async toOnFailure(records: KafkaRecord[], err: unknown): Promise<void> {
