@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Pipeline } from '../api/pipeline';
+import type { StartingPosition } from '../api/sources';
 import { ensureTables } from '../adapters/dynamodb';
 import { createKafka } from '../adapters/kafka/kafka-config';
 import { bundlePipeline, type StageBundle } from '../build/bundle';
@@ -83,6 +84,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
         batchSize: options.batchSize ?? 100,
         batchingWindowMs: options.batchingWindowMs ?? 500,
         topicPrefix: prefix,
+        startingPosition: startingPositionOf(p, s),
       }),
   );
   await Promise.all(emulators.map((e) => e.start('free')));
@@ -105,4 +107,13 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
       await admin.disconnect().catch(() => undefined);
     },
   };
+}
+
+/** A source stage starts where its source says (TRIM_HORIZON, LATEST or AT_TIMESTAMP); internal topics from the start. */
+function startingPositionOf(p: Pipeline, stage: PipelinePlan['stages'][number]): StartingPosition {
+  for (const id of stage.nodeIds) {
+    const n = p.nodes()[id];
+    if (n?.kind === 'source') return n.source.startingPosition;
+  }
+  return 'TRIM_HORIZON';
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startDev } from '../../shared/local/dev';
+import { loadPipeline } from '../../shared/local/load-pipeline';
+import { START_AT } from '../fixtures/at-timestamp';
 import { example } from '../support/examples';
 
 jest.setTimeout(120_000);
@@ -49,6 +51,40 @@ describe('weir dev (continuous, free-running emulators)', () => {
         { word: 'c', count: 1, windowStart: t0, windowEnd: t0 + 5000 },
         { word: 'a', count: 1, windowStart: t0 + 5000, windowEnd: t0 + 10_000 },
       ]);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await session.stop();
+    }
+  });
+
+  it('starts a new consumer group at a timestamp (AT_TIMESTAMP): earlier records are not read', async () => {
+    const prefix = `at-${randomBytes(3).toString('hex')}-`;
+    const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}events`, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const t = START_AT;
+    await producer.send({ topic: `${prefix}events`, messages: [-2000, -1, 0, 1000].map((d, i) => ({ value: `e${i}`, timestamp: String(t + d), partition: 0 })) });
+    const file = resolve(__dirname, '../fixtures/at-timestamp.ts');
+    const session = await startDev(loadPipeline(file), file, { prefix, partitions: 1, batchingWindowMs: 50 });
+    const consumer = kafka.consumer({ groupId: `${prefix}reader` });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [`${prefix}events-upper`], fromBeginning: true });
+      const got: string[] = [];
+      await new Promise<void>((done) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            got.push(String(message.value));
+            if (got.length === 2) done();
+          },
+        });
+      });
+      expect(got).toEqual(['E2', 'E3']);
     } finally {
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);

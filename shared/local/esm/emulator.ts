@@ -1,4 +1,5 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { StartingPosition } from '../../api/sources';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
 import { retryFor } from '../retry';
@@ -18,7 +19,8 @@ export interface EsmOptions {
    * offset). A last resort for a consumer that stopped without reporting a crash. @default 30000
    */
   readonly stallMs?: number;
-  readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Where a group with no committed offsets starts. @default 'TRIM_HORIZON' */
+  readonly startingPosition?: StartingPosition;
   /** Physical topic name prefix (fresh names per local run). */
   readonly topicPrefix?: string;
   readonly invokeTimeoutMs?: number;
@@ -129,7 +131,9 @@ export class EsmEmulator {
     });
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: this.stage.inputTopics.map((t) => this.physical(t)), fromBeginning: (this.options.startingPosition ?? 'TRIM_HORIZON') === 'TRIM_HORIZON' });
+      const position = this.options.startingPosition ?? 'TRIM_HORIZON';
+      if (typeof position === 'object') await this.startAtTimestamp(position.atTimestamp);
+      await consumer.subscribe({ topics: this.stage.inputTopics.map((t) => this.physical(t)), fromBeginning: position !== 'LATEST' });
       const mode = this.mode;
       await consumer.run({
         autoCommit: false,
@@ -154,6 +158,26 @@ export class EsmEmulator {
       if (this.consumer === consumer) this.consumer = undefined;
       await consumer.disconnect().catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * AT_TIMESTAMP: a group that has committed nothing yet starts, per partition, at the first
+   * offset whose timestamp is at or after `ts` (as the MSK trigger does).
+   */
+  private async startAtTimestamp(ts: number): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const t of this.stage.inputTopics) {
+        const topic = this.physical(t);
+        const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+        if (committed?.partitions.some((p) => Number(p.offset) >= 0)) continue;
+        const at = await admin.fetchTopicOffsetsByTimestamp(topic, ts);
+        await admin.setOffsets({ groupId: this.groupId, topic, partitions: at.map((p) => ({ partition: p.partition, offset: p.offset })) });
+      }
+    } finally {
+      await admin.disconnect();
     }
   }
 
