@@ -142,9 +142,12 @@ export function buildCli(): Command {
     .option('--batch-size <n>', 'records per partition per invocation', positiveInt('--batch-size'), 100)
     .option('--brokers <list>', 'Kafka bootstrap brokers', '127.0.0.1:9092')
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', 'http://127.0.0.1:8000')
-    .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string }) => {
+    .option('--lambda-endpoint <url>', 'invoke the stage functions deployed behind this Lambda API (e.g. LocalStack, http://127.0.0.1:4566) instead of local bundles')
+    .option('--function-name <template>', 'with --lambda-endpoint: function name per stage', '{pipeline}-{stage}')
+    .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string }) => {
       const p = loadPipeline(file);
       const session = await startDev(p, file, {
+        ...(opts.lambdaEndpoint ? { lambdaEndpoint: opts.lambdaEndpoint, functionName: opts.functionName } : {}),
         partitions: opts.partitions,
         batchSize: opts.batchSize,
         brokers: opts.brokers,

@@ -20,6 +20,10 @@ export interface DevOptions {
   /** How often the ticker runs (idle partitions, processing time). @default 1000 */
   readonly tickMs?: number;
   readonly onStatus?: (line: string) => void;
+  /** Invoke the stage functions deployed behind this Lambda API (LocalStack) instead of local bundles. */
+  readonly lambdaEndpoint?: string;
+  /** Function name per stage, with {pipeline} and {stage}. @default '{pipeline}-{stage}' */
+  readonly functionName?: string;
   /** Prefix of topic, table and group names (tests use one to stay apart). @default '' */
   readonly prefix?: string;
 }
@@ -85,6 +89,14 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
         batchingWindowMs: options.batchingWindowMs ?? 500,
         topicPrefix: prefix,
         startingPosition: startingPositionOf(p, s),
+        ...(options.lambdaEndpoint
+          ? {
+              lambdaEndpoint: {
+                url: options.lambdaEndpoint,
+                functionName: (stage: string) => (options.functionName ?? '{pipeline}-{stage}').replace('{pipeline}', plan.pipeline).replace('{stage}', stage),
+              },
+            }
+          : {}),
       }),
   );
   await Promise.all(emulators.map((e) => e.start('free')));

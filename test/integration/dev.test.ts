@@ -92,3 +92,81 @@ describe('weir dev (continuous, free-running emulators)', () => {
     }
   });
 });
+
+describe('weir dev --lambda-endpoint', () => {
+  // LocalStack cannot run here (no Docker engine), so a small HTTP server plays the Lambda
+  // Invoke API: it loads the stage's built bundle and calls its handler, as LocalStack would.
+  it('invokes the functions behind a Lambda API with the exact MSK event, and the pipeline runs', async () => {
+    const { createServer } = await import('node:http');
+    const { join } = await import('node:path');
+    const prefix = `api-${randomBytes(3).toString('hex')}-`;
+    const calls: string[] = [];
+    const env = {
+      WEIR_BROKERS: '127.0.0.1:9092',
+      WEIR_TOPIC_PREFIX: prefix,
+      WEIR_STATE_TABLE: `${prefix}uppercase-state`,
+      WEIR_PROGRESS_TABLE: `${prefix}uppercase-progress`,
+      WEIR_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      WEIR_PARTITIONS: '1',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      WEIR_STAGE: 's0',
+    };
+    Object.assign(process.env, env);
+    const server = createServer((req, res) => {
+      const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '');
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (!m || req.method !== 'POST' || !req.headers.authorization?.includes('/us-east-1/lambda/')) {
+          res.writeHead(400).end('bad request');
+          return;
+        }
+        calls.push(decodeURIComponent(m[1] ?? ''));
+        const event = JSON.parse(body) as { eventSource?: string; records?: Record<string, Array<{ value?: string }>> };
+        if (event.eventSource !== 'aws:kafka' || !Object.keys(event.records ?? {}).every((k) => k === `${prefix}lines-0`)) {
+          res.writeHead(400).end('not an MSK event of the lines topic');
+          return;
+        }
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { handler } = require(join(process.cwd(), 'build/uppercase/s0/index.js')) as { handler: (e: unknown) => Promise<unknown> };
+        handler(event).then(
+          (r) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r)),
+          (err: Error) => res.writeHead(200, { 'x-amz-function-error': 'Unhandled' }).end(JSON.stringify({ errorType: err.name, errorMessage: err.message })),
+        );
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    const file = resolve(__dirname, '../../examples/uppercase.ts');
+    const session = await startDev(example('uppercase'), file, { prefix, partitions: 1, batchingWindowMs: 50, lambdaEndpoint: `http://127.0.0.1:${port}` });
+    const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    const consumer = kafka.consumer({ groupId: `${prefix}reader` });
+    try {
+      await producer.connect();
+      await producer.send({ topic: `${prefix}lines`, messages: [{ value: 'hello' }, { value: 'lambda api' }] });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [`${prefix}lines-upper`], fromBeginning: true });
+      const got: string[] = [];
+      await new Promise<void>((done) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            got.push(String(message.value));
+            if (got.length === 2) done();
+          },
+        });
+      });
+      expect(got).toEqual(['HELLO', 'LAMBDA API']);
+      expect(calls.every((c) => c === 'uppercase-s0')).toBe(true);
+      expect(calls.length).toBeGreaterThan(0);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await session.stop();
+      server.close();
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+  });
+});

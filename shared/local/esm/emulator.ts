@@ -4,6 +4,7 @@ import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
 import { retryFor } from '../retry';
 import { BundleInvoker } from './invoker';
+import { LambdaApiInvoker, type FunctionInvoker } from './lambda-api-invoker';
 import { fromKafkaJs } from './kafka-records';
 
 export interface EsmOptions {
@@ -19,6 +20,8 @@ export interface EsmOptions {
    * offset). A last resort for a consumer that stopped without reporting a crash. @default 30000
    */
   readonly stallMs?: number;
+  /** Invoke functions deployed behind a Lambda API (LocalStack) instead of the local bundles. */
+  readonly lambdaEndpoint?: { readonly url: string; readonly functionName: (stage: string) => string; readonly region?: string };
   /** Where a group with no committed offsets starts. @default 'TRIM_HORIZON' */
   readonly startingPosition?: StartingPosition;
   /** Physical topic name prefix (fresh names per local run). */
@@ -75,7 +78,7 @@ export class EsmEmulator {
   private consumer: Consumer | undefined;
   private mode: 'free' | 'lockstep' = 'free';
   private replacing: Promise<void> | undefined;
-  private readonly sandboxes = new Map<string, BundleInvoker>();
+  private readonly sandboxes = new Map<string, FunctionInvoker>();
   private readonly feeds = new Map<string, PartitionFeed>();
   private running = false;
   readonly stats: EsmStats = { invocations: 0, failures: 0, redeliveries: 0, toOnFailure: 0, recordsIn: 0, stateWrites: 0, dynamo: { writeRequests: 0, readRequests: 0, writeUnits: 0, readUnits: 0 } };
@@ -294,10 +297,13 @@ export class EsmEmulator {
     }
   }
 
-  private sandbox(id: string): BundleInvoker {
+  private sandbox(id: string): FunctionInvoker {
     let s = this.sandboxes.get(id);
     if (!s) {
-      s = new BundleInvoker(this.bundleFile, this.env, `weir-${this.stage.id}`, this.options.invokeTimeoutMs ?? 60_000);
+      const remote = this.options.lambdaEndpoint;
+      s = remote
+        ? new LambdaApiInvoker(remote.url, remote.functionName(this.stage.id), remote.region, this.options.invokeTimeoutMs ?? 60_000)
+        : new BundleInvoker(this.bundleFile, this.env, `weir-${this.stage.id}`, this.options.invokeTimeoutMs ?? 60_000);
       this.sandboxes.set(id, s);
     }
     return s;
