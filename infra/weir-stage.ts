@@ -67,6 +67,8 @@ export class WeirStage extends Construct {
     if (props.auth.kind === 'scram') props.auth.secret.grantRead(this.role);
 
     this.function = new lambda.Function(this, 'Function', {
+      // A fixed name, so `weir dev --lambda-endpoint` finds a deployed stage as weir-{pipeline}-{stage}.
+      functionName: `weir-${props.pipeline}-${stage}`,
       description: `Weir ${props.pipeline} stage ${stage}: ${access.readTopics.join(', ')}`,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: props.architecture,

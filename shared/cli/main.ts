@@ -143,7 +143,7 @@ export function buildCli(): Command {
     .option('--brokers <list>', 'Kafka bootstrap brokers', '127.0.0.1:9092')
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', 'http://127.0.0.1:8000')
     .option('--lambda-endpoint <url>', 'invoke the stage functions deployed behind this Lambda API (e.g. LocalStack, http://127.0.0.1:4566) instead of local bundles')
-    .option('--function-name <template>', 'with --lambda-endpoint: function name per stage', '{pipeline}-{stage}')
+    .option('--function-name <template>', 'with --lambda-endpoint: function name per stage', 'weir-{pipeline}-{stage}')
     .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string }) => {
       const p = loadPipeline(file);
       const session = await startDev(p, file, {

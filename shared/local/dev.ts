@@ -22,7 +22,7 @@ export interface DevOptions {
   readonly onStatus?: (line: string) => void;
   /** Invoke the stage functions deployed behind this Lambda API (LocalStack) instead of local bundles. */
   readonly lambdaEndpoint?: string;
-  /** Function name per stage, with {pipeline} and {stage}. @default '{pipeline}-{stage}' */
+  /** Function name per stage, with {pipeline} and {stage}. @default 'weir-{pipeline}-{stage}' (the names WeirPipeline gives) */
   readonly functionName?: string;
   /** Prefix of topic, table and group names (tests use one to stay apart). @default '' */
   readonly prefix?: string;
@@ -93,7 +93,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
           ? {
               lambdaEndpoint: {
                 url: options.lambdaEndpoint,
-                functionName: (stage: string) => (options.functionName ?? '{pipeline}-{stage}').replace('{pipeline}', plan.pipeline).replace('{stage}', stage),
+                functionName: (stage: string) => (options.functionName ?? 'weir-{pipeline}-{stage}').replace('{pipeline}', plan.pipeline).replace('{stage}', stage),
               },
             }
           : {}),

@@ -159,7 +159,7 @@ describe('weir dev --lambda-endpoint', () => {
         });
       });
       expect(got).toEqual(['HELLO', 'LAMBDA API']);
-      expect(calls.every((c) => c === 'uppercase-s0')).toBe(true);
+      expect(calls.every((c) => c === 'weir-uppercase-s0')).toBe(true);
       expect(calls.length).toBeGreaterThan(0);
     } finally {
       await consumer.disconnect().catch(() => undefined);
