@@ -69,6 +69,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
     for (const k of Object.keys(metrics)) delete metrics[k as MetricName];
     meter.reset();
     if (isControlEvent(event)) {
+      if (event.weir === 'init') return { metrics: {}, dynamo: meter.usage() };
       if (event.weir === 'tick') await executor.tick(partitionsOf);
       else await executor.finishSource(event.topic, event.partition);
       return { metrics: { ...metrics }, dynamo: meter.usage() };
@@ -78,6 +79,8 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
   };
 
   return async (event) => {
+    // Only builds the clients: nothing to log or count.
+    if (isControlEvent(event) && event.weir === 'init') return invoke(event);
     const started = Date.now();
     const kind = isControlEvent(event) ? (event.weir === 'tick' ? 'tick' : 'finish') : 'batch';
     const partitions = isControlEvent(event) ? undefined : Object.fromEntries(Object.entries(event.records).map(([k, list]) => [k, list.length]));

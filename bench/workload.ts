@@ -1,0 +1,160 @@
+/**
+ * The benchmark's fixed, seeded workload: text lines over 4 partitions, words drawn from a
+ * Zipf-distributed vocabulary, event timestamps out of order within the 2 s bound.
+ */
+
+/** Mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ONSETS = ['b', 'c', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'z', 'br', 'cl', 'dr', 'gr', 'pl', 'st', 'tr', 'sh', 'ch', 'th'];
+const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'oo', 'ou'];
+const CODAS = ['', '', '', 'n', 'r', 's', 't', 'l', 'm', 'ck', 'nd', 'st'];
+
+/** `n` distinct lowercase words ([a-z]+, so the pipeline's tokenizer keeps each whole). */
+export function vocabulary(n: number, rand: () => number): string[] {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const seen = new Set<string>();
+  const out: string[] = [];
+  while (out.length < n) {
+    const syllables = 1 + Math.floor(rand() * 3);
+    let w = '';
+    for (let i = 0; i < syllables; i++) w += pick(ONSETS) + pick(VOWELS) + (i === syllables - 1 ? pick(CODAS) : '');
+    if (seen.has(w)) continue;
+    seen.add(w);
+    out.push(w);
+  }
+  return out;
+}
+
+/** Samples ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s. */
+export function zipfSampler(n: number, s: number, rand: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    total += 1 / (k + 1) ** s;
+    cdf[k] = total;
+  }
+  for (let k = 0; k < n; k++) cdf[k] = (cdf[k] as number) / total;
+  return () => {
+    const u = rand();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cdf[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+export interface WorkloadSpec {
+  readonly lines: number;
+  readonly partitions: number;
+  readonly vocabulary: number;
+  readonly zipfExponent: number;
+  readonly minWords: number;
+  readonly maxWords: number;
+  /** Mean event-time step between consecutive lines of one partition, ms. */
+  readonly meanStepMs: number;
+  /** Share of lines whose timestamp lags the partition's clock. */
+  readonly lateShare: number;
+  /** The pipeline's out-of-orderness bound, ms: a line is never this far behind its partition's max. */
+  readonly boundMs: number;
+  readonly startMs: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_SPEC: WorkloadSpec = {
+  lines: 200_000,
+  partitions: 4,
+  vocabulary: 5000,
+  zipfExponent: 1,
+  minWords: 2,
+  maxWords: 6,
+  meanStepMs: 4,
+  lateShare: 0.25,
+  boundMs: 2000,
+  // 2026-01-01T00:00:00Z, a multiple of the 5 s window.
+  startMs: 1_767_225_600_000,
+  seed: 20_260_105,
+};
+
+/** A line generator over the spec's vocabulary and Zipf law (its own seeded stream). */
+export function lineMaker(spec: WorkloadSpec, seed: number): () => string {
+  const vocab = vocabulary(spec.vocabulary, mulberry32(spec.seed));
+  const rand = mulberry32(seed);
+  const rank = zipfSampler(spec.vocabulary, spec.zipfExponent, rand);
+  const span = spec.maxWords - spec.minWords + 1;
+  return () => {
+    const n = spec.minWords + Math.floor(rand() * span);
+    const words: string[] = [];
+    for (let i = 0; i < n; i++) words.push(vocab[rank()] as string);
+    return words.join(' ');
+  };
+}
+
+export interface Workload {
+  readonly spec: WorkloadSpec;
+  /** Per line, in production order (partition-major within each round). */
+  readonly partition: Uint8Array;
+  readonly timestamp: Float64Array;
+  readonly text: string[];
+  readonly words: number;
+  readonly bytes: number;
+}
+
+/**
+ * `spec.lines` lines, round-robin over the partitions. Each partition has its own event-time
+ * clock (random steps, mean `meanStepMs`); a `lateShare` of lines lag that clock by up to
+ * `boundMs - 1` ms, so no line is ever `boundMs` or more behind its partition's max.
+ */
+export function generate(spec: WorkloadSpec = DEFAULT_SPEC): Workload {
+  const rand = mulberry32(spec.seed + 1);
+  const line = lineMaker(spec, spec.seed + 2);
+  const partition = new Uint8Array(spec.lines);
+  const timestamp = new Float64Array(spec.lines);
+  const text: string[] = new Array<string>(spec.lines);
+  const clock = Array.from({ length: spec.partitions }, () => spec.startMs);
+  const max = Array.from({ length: spec.partitions }, () => Number.NEGATIVE_INFINITY);
+  let words = 0;
+  let bytes = 0;
+  for (let i = 0; i < spec.lines; i++) {
+    const p = i % spec.partitions;
+    clock[p] = (clock[p] as number) + Math.floor(rand() * (2 * spec.meanStepMs + 1));
+    const lag = rand() < spec.lateShare ? Math.floor(rand() * spec.boundMs) : 0;
+    const ts = (clock[p] as number) - lag;
+    if (ts <= (max[p] as number) - spec.boundMs) throw new Error(`workload: line ${i} is ${(max[p] as number) - ts} ms behind partition ${p}'s max`);
+    max[p] = Math.max(max[p] as number, ts);
+    const t = line();
+    partition[i] = p;
+    timestamp[i] = ts;
+    text[i] = t;
+    words += t.split(' ').length;
+    bytes += Buffer.byteLength(t);
+  }
+  return { spec, partition, timestamp, text, words, bytes };
+}
+
+/** Largest lag behind the partition's running max, per partition (a check of the bound). */
+export function maxLag(w: Workload): number {
+  const max = new Map<number, number>();
+  let lag = 0;
+  for (let i = 0; i < w.text.length; i++) {
+    const p = w.partition[i] as number;
+    const ts = w.timestamp[i] as number;
+    const m = Math.max(max.get(p) ?? Number.NEGATIVE_INFINITY, ts);
+    max.set(p, m);
+    lag = Math.max(lag, m - ts);
+  }
+  return lag;
+}
