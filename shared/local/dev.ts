@@ -10,6 +10,7 @@ import type { PipelinePlan } from '../plan/types';
 import { ConfigError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
 import { EsmEmulator } from './esm/emulator';
+import { localStageEnv } from './stage-env';
 
 export interface DevOptions {
   readonly partitions?: number;
@@ -71,17 +72,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   }
   say('bundling stage functions with esbuild');
   const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
-  const env: Record<string, string> = {
-    WEIR_BROKERS: brokers,
-    WEIR_TOPIC_PREFIX: prefix,
-    WEIR_STATE_TABLE: tables.state,
-    WEIR_PROGRESS_TABLE: tables.progress,
-    WEIR_DYNAMODB_ENDPOINT: dynamoEndpoint,
-    WEIR_PARTITIONS: String(partitions),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  };
+  const env = localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions });
   const emulators = plan.stages.map(
     (s) =>
       new EsmEmulator(kafka, s, `${prefix}weir-${plan.pipeline}-${s.id}`, (bundles.find((b) => b.stage === s.id) as StageBundle).file, env, {

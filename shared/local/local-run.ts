@@ -14,6 +14,7 @@ import { stageNeedsTicks } from '../runtime/executor';
 import { prng } from './chaos';
 import { EsmEmulator } from './esm/emulator';
 import { fromKafkaJs } from './esm/kafka-records';
+import { localStageEnv } from './stage-env';
 import { placeInput, type InputRecord } from './input-file';
 import { toOutputRecord, type OutputRecord } from './output-file';
 import { retryFor } from './retry';
@@ -112,18 +113,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
 
     say('bundling stage functions with esbuild');
     const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
-    const env: Record<string, string> = {
-      WEIR_BROKERS: brokers,
-      WEIR_TOPIC_PREFIX: prefix,
-      WEIR_STATE_TABLE: tables.state,
-      WEIR_PROGRESS_TABLE: tables.progress,
-      WEIR_DYNAMODB_ENDPOINT: dynamoEndpoint,
-      WEIR_PARTITIONS: String(partitions),
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      ...(options.chaos !== undefined ? { WEIR_CHAOS_SEED: String(options.chaos) } : {}),
-    };
+    const env = localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) });
     await failureProducer.connect();
     const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
     for (const s of plan.stages) {
