@@ -17,6 +17,7 @@
  *                 (NOT shippable as is: infra/helper-bundle.ts builds with buildSync, which
  *                 takes no plugins, and its topics custom resource needs the admin client)
  */
+import { localBrokers, localDynamoEndpoint } from '../shared/local/endpoints';
 import './quiet';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     { name: 'no-keep-names', options: { ...base('no-keep-names'), keepNames: false } },
     { name: 'kafkajs-pruned', options: { ...base('kafkajs-pruned'), plugins: [pruneKafkajs] } },
   ];
-  const env = { WEIR_BROKERS: '127.0.0.1:9092', WEIR_PARTITIONS: '4', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+  const env = { WEIR_BROKERS: localBrokers(), WEIR_PARTITIONS: '4', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
   const rows: string[] = ['| variant | bytes | KiB | cold init ms (require + init event, median of 9) | require ms | largest parts (KiB) |', '| --- | --- | --- | --- | --- | --- |'];
   for (const v of variants) {
     mkdirSync(join(OUT, v.name), { recursive: true });
@@ -99,12 +100,12 @@ async function main(): Promise<void> {
   const expected = new TumblingWordCount(spec.partitions);
   for (let i = 0; i < w.text.length; i++) expected.add(w.partition[i] as number, w.timestamp[i] as number, w.text[i] as string);
   for (let p = 0; p < spec.partitions; p++) expected.finish(p);
-  const kafka = createKafka({ brokers: ['127.0.0.1:9092'], clientId: 'weir-bundle-experiments' });
+  const kafka = createKafka({ brokers: [localBrokers()], clientId: 'weir-bundle-experiments' });
   const admin = kafka.admin();
   await admin.connect();
   const plan = planPipeline(pipeline, { defaultPartitions: spec.partitions });
   const bundles = await bundlePipeline(pipeline, PIPELINE, { outDir: resolve(ROOT, 'build'), partitions: spec.partitions });
-  const env2 = { kafka, admin, brokers: '127.0.0.1:9092', dynamoEndpoint: 'http://127.0.0.1:8000', pipeline, plan, bundles };
+  const env2 = { kafka, admin, brokers: localBrokers(), dynamoEndpoint: localDynamoEndpoint(), pipeline, plan, bundles };
   const prefix = `weir-bench-pruned-${Date.now().toString(36)}-`;
   try {
     const run = await runWeir(env2, {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 
 /**
  * CPU seconds used so far by the processes a run shares the machine with: the local Kafka
- * and DynamoDB Local JVMs (pids from .local/run/), this process, and its children that have
+ * and DynamoDB Local JVMs (the processes listening on 9092 and 8000), this process, and its children that have
  * exited (the stage sandboxes, the baseline: Linux adds a reaped child's time to cutime/cstime).
  */
 export interface CpuSnapshot {
@@ -54,7 +54,16 @@ function machineBusySeconds(): number {
   }
 }
 
-function servicePid(name: 'kafka' | 'dynamodb'): string | undefined {
+/** The pid listening on a local TCP port (ss), else the pid file local:up wrote. */
+export function servicePid(name: 'kafka' | 'dynamodb'): string | undefined {
+  const port = name === 'kafka' ? (process.env.WEIR_KAFKA_PORT ?? '9092') : (process.env.WEIR_DYNAMODB_PORT ?? '8000');
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = /pid=(\d+)/.exec(out)?.[1];
+    if (pid) return pid;
+  } catch {
+    // no ss: fall back to the pid file
+  }
   try {
     return readFileSync(resolve(__dirname, `../.local/run/${name}.pid`), 'utf8').trim();
   } catch {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Admin, Kafka, Message } from 'kafkajs';
+import { servicePid } from './cpu';
 import type { Workload } from './workload';
 
 export interface TopicSpec {
@@ -142,11 +143,15 @@ export async function readTopic(kafka: Kafka, topic: string, ends: ReadonlyMap<n
 
 /**
  * Bytes on the broker's disk for each topic with `prefix`: the log segments of the local
- * Kafka (its `log.dirs` from .local/kafka/server.properties), for the MSK data-in estimate.
+ * Kafka (the `log.dirs` of its server.properties), for the MSK data-in estimate.
  */
 export function brokerBytes(prefix: string): Map<string, number> | undefined {
   try {
-    const props = readFileSync(resolve('.local/kafka/server.properties'), 'utf8');
+    // The running broker's own properties file (its last argument), else the one local:up writes.
+    const pid = servicePid('kafka');
+    const args = pid ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') : [];
+    const propsFile = args.find((a) => a.endsWith('server.properties')) ?? resolve('.local/kafka/server.properties');
+    const props = readFileSync(propsFile, 'utf8');
     const dirs = /^log\.dirs=(.*)$/m.exec(props)?.[1]?.split(',') ?? [];
     const out = new Map<string, number>();
     for (const d of dirs) {

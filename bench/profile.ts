@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/profile.ts            (BENCH_LINES, default 40000; profiles in build/profile/)
  */
+import { localBrokers, localDynamoEndpoint } from '../shared/local/endpoints';
 import './quiet';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -171,12 +172,12 @@ async function main(): Promise<void> {
   const spec = { ...DEFAULT_SPEC, lines };
   const workload = generate(spec);
   const plan = planPipeline(pipeline, { defaultPartitions: spec.partitions });
-  const kafka = createKafka({ brokers: ['127.0.0.1:9092'], clientId: 'weir-bench-profile' });
+  const kafka = createKafka({ brokers: [localBrokers()], clientId: 'weir-bench-profile' });
   const admin = kafka.admin();
   await admin.connect();
   const bundles = await bundlePipeline(pipeline, resolve(ROOT, 'examples/windowed-wordcount.ts'), { outDir: resolve(ROOT, 'build'), partitions: spec.partitions });
   for (const b of bundles) writeFileSync(join(OUT, `wrap-${b.stage}.cjs`), wrapper(b.stage, b.file));
-  const env: WeirEnv = { kafka, admin, brokers: '127.0.0.1:9092', dynamoEndpoint: 'http://127.0.0.1:8000', pipeline, plan, bundles };
+  const env: WeirEnv = { kafka, admin, brokers: localBrokers(), dynamoEndpoint: localDynamoEndpoint(), pipeline, plan, bundles };
   const prefix = `weir-bench-profile-${Date.now().toString(36)}-`;
   const out: string[] = [`# CPU profile of a peak run: ${lines} lines, batch size 500 (${new Date().toISOString()})`, ''];
   try {

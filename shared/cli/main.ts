@@ -9,6 +9,7 @@ import { readInputFile, type InputRecord } from '../local/input-file';
 import { runLocal } from '../local/local-run';
 import { startDev } from '../local/dev';
 import type { Pipeline } from '../api/pipeline';
+import { localBrokers, localDynamoEndpoint } from '../local/endpoints';
 import { loadPipeline } from '../local/load-pipeline';
 import { formatOutput } from '../local/output-file';
 
@@ -95,7 +96,7 @@ export function buildCli(): Command {
     .option('--batch-size <n>', 'records per partition per invocation (the ESM BatchSize)', positiveInt('--batch-size'), 100)
     .option('--chaos <seed>', 'inject crashes, redeliveries and duplicates, deterministically from the seed', intArg('--chaos'))
     .option('--local', 'run against the local Kafka broker and DynamoDB Local (npm run local:up) through the MSK trigger emulator and the built bundles')
-    .option('--brokers <list>', 'with --local: Kafka bootstrap brokers', '127.0.0.1:9092')
+    .option('--brokers <list>', 'with --local: Kafka bootstrap brokers', localBrokers())
     .option('--dynamodb-endpoint <url>', 'with --local: DynamoDB endpoint', 'http://127.0.0.1:8000')
     .action(async (file: string, opts: RunOptions) => {
       const p = loadPipeline(file);
@@ -140,8 +141,8 @@ export function buildCli(): Command {
     .argument('<pipeline>', 'a .ts file whose default export is a pipeline')
     .option('--partitions <n>', 'partitions of topics the pipeline creates', positiveInt('--partitions'), 4)
     .option('--batch-size <n>', 'records per partition per invocation', positiveInt('--batch-size'), 100)
-    .option('--brokers <list>', 'Kafka bootstrap brokers', '127.0.0.1:9092')
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', 'http://127.0.0.1:8000')
+    .option('--brokers <list>', 'Kafka bootstrap brokers', localBrokers())
+    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', localDynamoEndpoint())
     .option('--lambda-endpoint <url>', 'invoke the stage functions deployed behind this Lambda API (e.g. LocalStack, http://127.0.0.1:4566) instead of local bundles')
     .option('--function-name <template>', 'with --lambda-endpoint: function name per stage', 'weir-{pipeline}-{stage}')
     .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string }) => {

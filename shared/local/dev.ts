@@ -1,3 +1,4 @@
+import { localBrokers, localDynamoEndpoint } from './endpoints';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Pipeline } from '../api/pipeline';
@@ -44,8 +45,8 @@ export interface DevSession {
 export async function startDev(p: Pipeline, pipelineFile: string, options: DevOptions = {}): Promise<DevSession> {
   const say = options.onStatus ?? (() => undefined);
   const partitions = options.partitions ?? 4;
-  const brokers = options.brokers ?? '127.0.0.1:9092';
-  const dynamoEndpoint = options.dynamoEndpoint ?? 'http://127.0.0.1:8000';
+  const brokers = options.brokers ?? localBrokers();
+  const dynamoEndpoint = options.dynamoEndpoint ?? localDynamoEndpoint();
   const plan = planPipeline(p, { defaultPartitions: partitions });
   const prefix = options.prefix ?? '';
   const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };

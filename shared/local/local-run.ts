@@ -1,3 +1,4 @@
+import { localBrokers, localDynamoEndpoint } from './endpoints';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -78,8 +79,8 @@ const KEEP_RECORDS = [{ name: 'retention.ms', value: '-1' }];
 export async function runLocal(p: Pipeline, pipelineFile: string, input: readonly InputRecord[], options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const say = options.onProgress ?? (() => undefined);
   const partitions = options.partitions ?? 4;
-  const brokers = options.brokers ?? '127.0.0.1:9092';
-  const dynamoEndpoint = options.dynamoEndpoint ?? 'http://127.0.0.1:8000';
+  const brokers = options.brokers ?? localBrokers();
+  const dynamoEndpoint = options.dynamoEndpoint ?? localDynamoEndpoint();
   const runId = options.runId ?? randomBytes(4).toString('hex');
   const prefix = `weir-${runId}-`;
   const plan = planPipeline(p, { defaultPartitions: partitions });

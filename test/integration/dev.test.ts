@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { localBrokers, localDynamoEndpoint } from '../../shared/local/endpoints';
 import { startDev } from '../../shared/local/dev';
 import { loadPipeline } from '../../shared/local/load-pipeline';
 import { START_AT } from '../fixtures/at-timestamp';
@@ -18,7 +19,7 @@ describe('weir dev (continuous, free-running emulators)', () => {
       batchingWindowMs: 50,
       tickMs: 200,
     });
-    const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     const consumer = kafka.consumer({ groupId: `${prefix}reader` });
     try {
@@ -60,7 +61,7 @@ describe('weir dev (continuous, free-running emulators)', () => {
 
   it('starts a new consumer group at a timestamp (AT_TIMESTAMP): earlier records are not read', async () => {
     const prefix = `at-${randomBytes(3).toString('hex')}-`;
-    const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}events`, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
@@ -102,11 +103,11 @@ describe('weir dev --lambda-endpoint', () => {
     const prefix = `api-${randomBytes(3).toString('hex')}-`;
     const calls: string[] = [];
     const env = {
-      WEIR_BROKERS: '127.0.0.1:9092',
+      WEIR_BROKERS: localBrokers(),
       WEIR_TOPIC_PREFIX: prefix,
       WEIR_STATE_TABLE: `${prefix}uppercase-state`,
       WEIR_PROGRESS_TABLE: `${prefix}uppercase-progress`,
-      WEIR_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      WEIR_DYNAMODB_ENDPOINT: localDynamoEndpoint(),
       WEIR_PARTITIONS: '1',
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
@@ -141,7 +142,7 @@ describe('weir dev --lambda-endpoint', () => {
     const port = (server.address() as { port: number }).port;
     const file = resolve(__dirname, '../../examples/uppercase.ts');
     const session = await startDev(example('uppercase'), file, { prefix, partitions: 1, batchingWindowMs: 50, lambdaEndpoint: `http://127.0.0.1:${port}` });
-    const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     const consumer = kafka.consumer({ groupId: `${prefix}reader` });
     try {

@@ -1,8 +1,9 @@
+import { localDynamoEndpoint } from '../../shared/local/endpoints';
 import { randomBytes } from 'crypto';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, ListTablesCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 
 /** DynamoDB Local as started by `npm run local:up` (scripts/local/up.sh). */
-export const DYNAMODB_LOCAL_ENDPOINT = `http://127.0.0.1:${process.env.WEIR_DYNAMODB_PORT ?? '8000'}`;
+export const DYNAMODB_LOCAL_ENDPOINT = localDynamoEndpoint();
 
 export function localDynamoClient(config: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
   return new DynamoDBClient({
