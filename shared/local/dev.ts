@@ -11,6 +11,7 @@ import type { PipelinePlan } from '../plan/types';
 import { ConfigError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
 import { EsmEmulator } from './esm/emulator';
+import { startDevUi, type DevUi } from './ui';
 import { localStageEnv } from './stage-env';
 
 export interface DevOptions {
@@ -28,12 +29,16 @@ export interface DevOptions {
   readonly functionName?: string;
   /** Prefix of topic, table and group names (tests use one to stay apart). @default '' */
   readonly prefix?: string;
+  /** Serve the live page (stage graph, rates, lag, watermarks, windows, results) on 127.0.0.1; port 0 or absent takes a free one. */
+  readonly ui?: { readonly port?: number; readonly refreshMs?: number };
 }
 
 export interface DevSession {
   readonly plan: PipelinePlan;
   readonly bundles: StageBundle[];
   readonly emulators: readonly EsmEmulator[];
+  /** With `ui`: where the page is served. */
+  readonly ui?: { readonly url: string };
   stop(): Promise<void>;
 }
 
@@ -71,16 +76,34 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   } finally {
     dynamo.destroy();
   }
+  const groupOf = (stage: string): string => `${prefix}weir-${plan.pipeline}-${stage}`;
+  let ui: DevUi | undefined;
+  if (options.ui) {
+    ui = await startDevUi(p, plan, {
+      kafka,
+      dynamo: new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      prefix,
+      tables,
+      groupOf,
+      ...(options.ui.port !== undefined ? { port: options.ui.port } : {}),
+      ...(options.ui.refreshMs !== undefined ? { refreshMs: options.ui.refreshMs } : {}),
+    }).catch(async (err: unknown) => {
+      await admin.disconnect().catch(() => undefined);
+      throw err;
+    });
+    say(`live page at ${ui.url}`);
+  }
   say('bundling stage functions with esbuild');
   const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
   const env = localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions });
   const emulators = plan.stages.map(
     (s) =>
-      new EsmEmulator(kafka, s, `${prefix}weir-${plan.pipeline}-${s.id}`, (bundles.find((b) => b.stage === s.id) as StageBundle).file, env, {
+      new EsmEmulator(kafka, s, groupOf(s.id), (bundles.find((b) => b.stage === s.id) as StageBundle).file, env, {
         batchSize: options.batchSize ?? 100,
         batchingWindowMs: options.batchingWindowMs ?? 500,
         topicPrefix: prefix,
         startingPosition: startingPositionOf(p, s),
+        ...(ui ? { onInvocation: ui.record } : {}),
         ...(options.lambdaEndpoint
           ? {
               lambdaEndpoint: {
@@ -105,9 +128,11 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
     plan,
     bundles,
     emulators,
+    ...(ui ? { ui: { url: ui.url } } : {}),
     stop: async () => {
       clearInterval(timer);
       await Promise.all(emulators.map((e) => e.stop()));
+      await ui?.close();
       await admin.disconnect().catch(() => undefined);
     },
   };

@@ -1,6 +1,11 @@
 import type { GraphNode } from '../api/graph';
 import type { Pipeline } from '../api/pipeline';
-import type { PipelinePlan } from './types';
+import type { PipelinePlan, StagePlan } from './types';
+
+export interface DotOptions {
+  /** Extra lines under each stage's label (`weir dev --ui` writes live figures there). */
+  readonly stageNotes?: (stage: StagePlan) => readonly string[];
+}
 
 // DOT strings: quotes escaped, `\n` kept as DOT's own line break.
 const q = (s: string): string => `"${s.replace(/\\(?!n)/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -23,7 +28,7 @@ function operatorLabel(n: GraphNode): string {
  * The plan as a Graphviz graph: operators grouped into stages (one Lambda each), topics as
  * ellipses (repartition topics bold), tables as cylinders, dead letters and late data dashed.
  */
-export function planToDot(p: Pipeline, plan: PipelinePlan): string {
+export function planToDot(p: Pipeline, plan: PipelinePlan, options: DotOptions = {}): string {
   const nodes = p.nodes();
   const lines = [
     'digraph weir {',
@@ -43,7 +48,8 @@ export function planToDot(p: Pipeline, plan: PipelinePlan): string {
   lines.push(`  "table:state" [shape=cylinder, style=filled, fillcolor="#e8f5e9", label=${q(`${plan.tables.state}\\nkeyed state (DynamoDB)`)}];`);
   lines.push(`  "table:progress" [shape=cylinder, style=filled, fillcolor="#e8f5e9", label=${q(`${plan.tables.progress}\\nprogress (DynamoDB)`)}];`);
   for (const s of plan.stages) {
-    lines.push(`  subgraph ${q(`cluster_${s.id}`)} {`, `    label=${q(`stage ${s.id}: one Lambda${s.keyed ? ' (keyed)' : ''}`)}; style="rounded,filled"; fillcolor="#f5f5f5";`);
+    const label = [`stage ${s.id}: one Lambda${s.keyed ? ' (keyed)' : ''}`, ...(options.stageNotes?.(s) ?? [])].join('\\n');
+    lines.push(`  subgraph ${q(`cluster_${s.id}`)} {`, `    label=${q(label)}; style="rounded,filled"; fillcolor="#f5f5f5";`);
     for (const id of s.nodeIds) {
       const n = nodes[id] as GraphNode;
       lines.push(`    ${q(`op:${id}`)} [shape=box, style="rounded,filled", fillcolor=white, label=${q(operatorLabel(n))}];`);
@@ -74,8 +80,8 @@ export function planToDot(p: Pipeline, plan: PipelinePlan): string {
 }
 
 /** Renders the plan to SVG with Graphviz (compiled to WebAssembly by @viz-js/viz). */
-export async function planToSvg(p: Pipeline, plan: PipelinePlan): Promise<string> {
+export async function planToSvg(p: Pipeline, plan: PipelinePlan, options: DotOptions = {}): Promise<string> {
   const { instance } = await import('@viz-js/viz');
   const viz = await instance();
-  return viz.renderString(planToDot(p, plan), { format: 'svg' });
+  return viz.renderString(planToDot(p, plan, options), { format: 'svg' });
 }

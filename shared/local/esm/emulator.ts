@@ -34,6 +34,22 @@ export interface EsmOptions {
   readonly rand?: () => number;
   /** Called with errors of free-running partitions (the emulator goes on). */
   readonly onError?: (err: unknown) => void;
+  /** Called after every invocation, successful or not (observers such as `weir dev --ui`). */
+  readonly onInvocation?: (report: InvocationReport) => void;
+}
+
+/** One invocation as an observer sees it. */
+export interface InvocationReport {
+  readonly stage: string;
+  /** `batch`: an MSK event of `records` records of `topic`/`partition`; `control`: ticker or end of input. */
+  readonly kind: 'batch' | 'control';
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly records: number;
+  readonly durationMs: number;
+  /** What the function returned (the stage handler's result); absent when it failed. */
+  readonly result?: unknown;
+  readonly error?: unknown;
 }
 
 export interface EsmStats {
@@ -61,6 +77,10 @@ interface PartitionFeed {
   /** Next offset after the last successful invocation (what the group has committed). */
   committed: number;
   busy: boolean;
+  /** When each fetched chunk arrived (first offset, time): the batching window runs from its oldest buffered record's arrival. */
+  readonly arrivals: Array<{ offset: number; at: number }>;
+  /** Wakes a worker waiting out the batching window once a full batch is buffered. */
+  wake?: () => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -144,6 +164,7 @@ export class EsmEmulator {
         partitionsConsumedConcurrently: 16,
         eachBatch: async ({ batch, resolveOffset }) => {
           const feed = this.feed(batch.topic, batch.partition, Number(batch.firstOffset() ?? 0));
+          const before = feed.fetched;
           for (const m of batch.messages) {
             const r = fromKafkaJs(batch.topic, batch.partition, m);
             // After a rebalance or a new consumer, fetching restarts from the committed
@@ -154,6 +175,8 @@ export class EsmEmulator {
           }
           const last = batch.lastOffset();
           if (Number(last) >= 0) resolveOffset(last);
+          if (feed.fetched > before) feed.arrivals.push({ offset: before, at: Date.now() });
+          if (feed.buffer.length >= (this.options.batchSize ?? 100)) feed.wake?.();
           if (mode === 'free' && !feed.busy) this.drain(feed).catch((err: unknown) => this.running && this.options.onError?.(err));
         },
       });
@@ -239,11 +262,14 @@ export class EsmEmulator {
    */
   async control(event: unknown): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
+      const started = Date.now();
       try {
         const result = await this.sandbox('control').invoke(event);
         this.account(result);
+        this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, durationMs: Date.now() - started, result });
         return result;
       } catch (err) {
+        this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, durationMs: Date.now() - started, error: err });
         this.stats.failures++;
         this.discardSandbox('control');
         if (attempt >= (this.options.maxRetries ?? 10)) throw err;
@@ -277,7 +303,7 @@ export class EsmEmulator {
     const key = `${topic}/${partition}`;
     let f = this.feeds.get(key);
     if (!f) {
-      f = { topic, partition, buffer: [], fetched: first, committed: first, busy: false };
+      f = { topic, partition, buffer: [], fetched: first, committed: first, busy: false, arrivals: [] };
       this.feeds.set(key, f);
     }
     return f;
@@ -289,12 +315,31 @@ export class EsmEmulator {
     const batchSize = this.options.batchSize ?? 100;
     try {
       while (this.running && feed.buffer.length) {
-        if (feed.buffer.length < batchSize) await sleep(this.options.batchingWindowMs ?? 100);
+        if (feed.buffer.length < batchSize) await this.batchingWindow(feed, batchSize);
         await this.invokeBatch(feed, feed.buffer.slice(0, batchSize));
       }
     } finally {
       feed.busy = false;
     }
+  }
+
+  /**
+   * Waits until the partition's oldest buffered record has waited the batching window, or a
+   * full batch is buffered, as the MSK trigger does. (Sleeping a whole window before each
+   * partial batch, as this emulator first did, made every stage add a window to latency.)
+   */
+  private async batchingWindow(feed: PartitionFeed, batchSize: number): Promise<void> {
+    const since = feed.arrivals[0]?.at ?? Date.now();
+    const wait = since + (this.options.batchingWindowMs ?? 100) - Date.now();
+    if (wait <= 0 || feed.buffer.length >= batchSize) return;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, wait);
+      feed.wake = () => {
+        clearTimeout(timer);
+        done();
+      };
+    });
+    feed.wake = undefined;
   }
 
   private sandbox(id: string): FunctionInvoker {
@@ -338,10 +383,15 @@ export class EsmEmulator {
     const event = buildMskEvent(records, `arn:aws:kafka:local:000000000000:cluster/weir-local/${this.groupId}`);
     for (let attempt = 0; ; attempt++) {
       this.stats.invocations++;
+      const started = Date.now();
+      const seen = { stage: this.stage.id, kind: 'batch', topic: feed.topic, partition: feed.partition, records: records.length } as const;
       try {
-        this.account(await this.sandbox(id).invoke(event));
+        const result = await this.sandbox(id).invoke(event);
+        this.account(result);
+        this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, result });
         break;
       } catch (err) {
+        this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, error: err });
         this.stats.failures++;
         this.discardSandbox(id);
         if (attempt >= maxRetries) {
@@ -381,6 +431,8 @@ export class EsmEmulator {
     );
     feed.committed = next;
     feed.buffer.splice(0, records.length);
+    const head = feed.buffer[0]?.offset ?? feed.fetched;
+    while (feed.arrivals.length > 1 && (feed.arrivals[1]?.offset ?? Infinity) <= head) feed.arrivals.shift();
   }
 
   private async toOnFailure(records: KafkaRecord[], err: unknown): Promise<void> {
