@@ -1,6 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Pipeline } from '../shared/api/pipeline';
-import { DynamoProgressStore, DynamoSinkWriter, DynamoStateStore, meterClient, type DynamoUsage } from '../shared/adapters/dynamodb';
+import { createDynamoClient, DynamoProgressStore, DynamoSinkWriter, DynamoStateStore, meterClient, type DynamoUsage } from '../shared/adapters/dynamodb';
 import { createKafka, parseBrokers } from '../shared/adapters/kafka/kafka-config';
 import { KafkaProducer } from '../shared/adapters/kafka/kafka-producer';
 import { planPipeline } from '../shared/plan/planner';
@@ -34,7 +33,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
     const brokers = parseBrokers(cfg.brokers ?? (isControlEvent(event) ? undefined : event.bootstrapServers), 'WEIR_BROKERS (or the event bootstrapServers)');
     const security = await kafkaSecurity(process.env, cfg.region);
     const kafka = createKafka({ brokers, clientId: `weir-${plan.pipeline}-${cfg.stage}`, ...security });
-    const dynamo = new DynamoDBClient({
+    const dynamo = createDynamoClient({
       region: cfg.region,
       ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}),
     });

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import type { Pipeline } from '../api/pipeline';
 import { planPipeline } from '../plan/planner';
+import { pruneKafkajsForProducers } from './prune-kafkajs';
 
 export interface StageBundle {
   readonly stage: string;
@@ -49,6 +50,8 @@ export function stageBuildOptions(pipelineFile: string, stage: string, outfile: 
     sourcesContent: false,
     legalComments: 'none',
     external: [...RUNTIME_PROVIDED],
+    // Plugins need esbuild's asynchronous API: infra/helper-bundle.ts builds in a child process.
+    plugins: [pruneKafkajsForProducers],
     outfile,
     logLevel: 'silent',
   };

@@ -4,7 +4,7 @@ import type { StageOutput } from '../plan/types';
 import type { Cause, Element } from './element';
 import { partitionForKey } from './murmur2';
 import type { OutRecord, SinkRow } from './ports';
-import { encodeMarker, encodeOrigin, H_EDGE, H_ID, H_MARKER, H_NOW, H_ORIGIN, type Marker } from './wire';
+import { encodeEnvelope, encodeMarker, H_ID, H_MARKER, H_ORIGIN, type Marker } from './wire';
 
 export interface DlqInfo {
   readonly stage: string;
@@ -60,11 +60,7 @@ export class Outputs {
       key: key === null ? null : Buffer.from(key, 'utf8'),
       value: Buffer.from(JSON.stringify(el.value ?? null), 'utf8'),
       timestamp: el.timestamp,
-      headers: {
-        [H_ORIGIN]: encodeOrigin({ lane: this.lane, offset: this.offset, seq: this.seq++ }),
-        [H_EDGE]: String(out.fromNode),
-        ...(Number.isFinite(this.now) ? { [H_NOW]: String(this.now) } : {}),
-      },
+      headers: { [H_ORIGIN]: encodeEnvelope({ lane: this.lane, offset: this.offset, seq: this.seq++, edge: out.fromNode, now: this.now }) },
     });
   }
 

@@ -37,16 +37,22 @@ export function emptyProgress(): Progress {
   };
 }
 
-const replacer = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? { t: encodeTime(v) } : v);
+/**
+ * JSON has no infinities; they are written as `{"$weirTime":"inf"}`. The tag is one user
+ * state cannot plausibly hold, and the reviver (a fifth of the embedded runtime's time when
+ * it ran on every key) runs only on text that contains it.
+ */
+const TIME_TAG = '$weirTime';
+const replacer = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? { [TIME_TAG]: encodeTime(v) } : v);
 const reviver = (_k: string, v: unknown): unknown =>
-  v !== null && typeof v === 'object' && 't' in v && Object.keys(v).length === 1 ? decodeTime(String((v as { t: string }).t)) : v;
+  v !== null && typeof v === 'object' && TIME_TAG in v && Object.keys(v).length === 1 ? decodeTime(String((v as Record<string, unknown>)[TIME_TAG])) : v;
 
 /** JSON with infinities kept (watermarks are -inf before the first record and +inf at the end). */
 export function toJson(value: unknown): string {
   return JSON.stringify(value, replacer);
 }
 export function fromJson<T>(text: string): T {
-  return JSON.parse(text, reviver) as T;
+  return (text.includes(`"${TIME_TAG}"`) ? JSON.parse(text, reviver) : JSON.parse(text)) as T;
 }
 
 export function parseProgress(text: string | undefined): Progress {

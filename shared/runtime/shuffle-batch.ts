@@ -10,7 +10,7 @@ import type { KeyWrite, MetricName, StateStore, TimerEntry } from './ports';
 import { combineLanes, type LaneState, type Progress } from './progress';
 import type { StageRouter } from './router';
 import { markerTimestamp } from './source-batch';
-import { decodeMarker, decodeOrigin, H_EDGE, H_MARKER, H_NOW, H_ORIGIN, originAfter, type Marker, type Origin } from './wire';
+import { decodeEnvelope, decodeMarker, H_MARKER, H_ORIGIN, originAfter, type Marker, type Origin } from './wire';
 
 type Item =
   | { readonly kind: 'marker'; readonly offset: number; readonly marker: Marker }
@@ -42,21 +42,11 @@ function parse(rec: KafkaRecord): Item {
   try {
     const m = rec.headers[H_MARKER];
     if (m !== undefined) return { kind: 'marker', offset: rec.offset, marker: decodeMarker(m) };
-    const origin = rec.headers[H_ORIGIN];
-    const edge = rec.headers[H_EDGE];
-    if (origin === undefined || edge === undefined) throw new Error(`record lacks the ${H_ORIGIN}/${H_EDGE} headers Weir writes between stages`);
+    const header = rec.headers[H_ORIGIN];
+    if (header === undefined) throw new Error(`record lacks the ${H_ORIGIN} header Weir writes between stages`);
+    const { edge, now, ...origin } = decodeEnvelope(header);
     const value: unknown = rec.value === null ? null : JSON.parse(rec.value.toString('utf8'));
-    const now = rec.headers[H_NOW];
-    return {
-      kind: 'data',
-      offset: rec.offset,
-      origin: decodeOrigin(origin),
-      edge: Number(edge),
-      key: rec.key?.toString('utf8') ?? null,
-      value,
-      now: now === undefined ? -Infinity : Number(now),
-      rec,
-    };
+    return { kind: 'data', offset: rec.offset, origin, edge, key: rec.key?.toString('utf8') ?? null, value, now, rec };
   } catch (err) {
     return { kind: 'bad', offset: rec.offset, error: describeError(err), rec };
   }

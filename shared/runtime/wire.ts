@@ -4,11 +4,8 @@
  * the marker header and no value, never handed to user code or sinks.
  */
 export const H_ORIGIN = 'weir-origin';
-export const H_EDGE = 'weir-edge';
 export const H_MARKER = 'weir-marker';
 export const H_ID = 'weir-id';
-/** Processing time of the stage that wrote a record. */
-export const H_NOW = 'weir-now';
 
 export interface Origin {
   readonly lane: string;
@@ -16,16 +13,32 @@ export interface Origin {
   readonly seq: number;
 }
 
-export function encodeOrigin(o: Origin): string {
-  return `${o.lane}|${o.offset}|${o.seq}`;
+/**
+ * Everything a record between stages carries besides its key and value, in one header
+ * (`lane|offset|seq|edge|now`): the operator edge it feeds and the writer's processing time
+ * ride with the origin, because kafkajs encodes each header separately and the shuffle is
+ * the hottest path (one record per word in a word count).
+ */
+export interface Envelope extends Origin {
+  /** The upstream operator whose output this is (which downstream operator takes it). */
+  readonly edge: number;
+  /** Processing time of the stage that wrote the record; -inf when it had none. */
+  readonly now: number;
 }
 
-export function decodeOrigin(s: string): Origin {
-  const [lane, offset, seq] = s.split('|');
+export function encodeEnvelope(e: Envelope): string {
+  return `${e.lane}|${e.offset}|${e.seq}|${e.edge}|${Number.isFinite(e.now) ? e.now : ''}`;
+}
+
+export function decodeEnvelope(s: string): Envelope {
+  const [lane, offset, seq, edge, now] = s.split('|');
   const o = Number(offset);
   const q = Number(seq);
-  if (!lane || !Number.isFinite(o) || !Number.isFinite(q)) throw new Error(`malformed ${H_ORIGIN} header "${s}"`);
-  return { lane, offset: o, seq: q };
+  const e = Number(edge);
+  if (!lane || !Number.isFinite(o) || !Number.isFinite(q) || edge === undefined || edge === '' || !Number.isInteger(e)) {
+    throw new Error(`malformed ${H_ORIGIN} header "${s.slice(0, 80)}": expected lane|offset|seq|edge|now`);
+  }
+  return { lane, offset: o, seq: q, edge: e, now: now ? Number(now) : -Infinity };
 }
 
 /** A watermark marker: lane `lane` promises no record older than `wm` follows. */

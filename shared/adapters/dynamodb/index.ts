@@ -20,3 +20,4 @@ export {
 export { StateTooLargeError, StateUnavailableError } from './errors';
 export { MAX_ITEM_BYTES, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, type RetryOptions } from './dynamo-common';
 export { meterClient, type DynamoUsage } from './capacity-meter';
+export { createDynamoClient } from './client';
