@@ -13,7 +13,7 @@ import type { PipelinePlan } from '../plan/types';
 import { ConfigError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
 import { prng } from './chaos';
-import { EsmEmulator } from './esm/emulator';
+import { EsmEmulator, type EsmOptions } from './esm/emulator';
 import { fromKafkaJs } from './esm/kafka-records';
 import { localStageEnv } from './stage-env';
 import { placeInput, type InputRecord } from './input-file';
@@ -38,6 +38,10 @@ export interface LocalRunOptions {
    * known point of the schedule.
    */
   readonly onInvocation?: (stage: string, count: number) => Promise<void> | void;
+  /** Emulator settings over the run's own (fault tests: invocation timeout, retries, redelivery). */
+  readonly esm?: Partial<EsmOptions>;
+  /** Extra environment of every stage process (fault tests). */
+  readonly stageEnv?: Readonly<Record<string, string>>;
 }
 
 export interface LocalRunResult {
@@ -114,7 +118,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
 
     say('bundling stage functions with esbuild');
     const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
-    const env = localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) });
+    const env = { ...localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) }), ...options.stageEnv };
     await failureProducer.connect();
     const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
     for (const s of plan.stages) {
@@ -127,6 +131,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
           topicPrefix: prefix,
           onFailureTopic: failed,
           ...(rand ? { rand, redeliverRate: 0.1 } : {}),
+          ...options.esm,
         }, failureProducer),
       );
     }

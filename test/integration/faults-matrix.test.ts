@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { prng } from '../../shared/local/chaos';
+import { runEmbedded } from '../../shared/local/embedded';
+import { localBrokers, localDynamoEndpoint } from '../../shared/local/endpoints';
+import type { InputRecord } from '../../shared/local/input-file';
+import { runLocal, type LocalRunOptions, type LocalRunResult } from '../../shared/local/local-run';
+import type { OutputRecord } from '../../shared/local/output-file';
+import { createKafka } from '../../shared/adapters/kafka/kafka-config';
+import { planPipeline } from '../../shared/plan/planner';
+import { multiPartitionWithinBound } from '../reference/generators';
+import type { ExampleName } from '../reference/types';
+import { DynamoProxy, INTERNAL, THROTTLE, THROTTLING, type Decide, type ProxiedRequest, type ProxyAction } from '../support/dynamo-proxy';
+import { example } from '../support/examples';
+import { readTopic } from '../support/kafka-read';
+import { recordValidation } from '../support/reliability';
+import { describeValidation, validate, type Validation } from '../support/validator';
+
+// The fault matrix of issue #6 on the real local stack: each stage is its esbuild bundle,
+// invoked by the MSK trigger emulator against the local Kafka broker and DynamoDB Local, in
+// the bounded run's lockstep schedule (so the embedded runtime's calm run on the same input
+// is the exact expected output). Faults are injected from outside the stage code: an
+// in-process proxy in front of DynamoDB Local answers errors, holds requests, or SIGKILLs the
+// stage process that sent one (before or after DynamoDB applied it); the emulator's own
+// options redeliver batches, time invocations out and exhaust retries. Each test writes its
+// row of docs/RELIABILITY.md.
+jest.setTimeout(300_000);
+
+const ROOT = resolve(__dirname, '../..');
+const FILE = 'test/integration/faults-matrix.test.ts';
+const file = (name: string): string => resolve(ROOT, 'examples', `${name}.ts`);
+
+interface CaseResult {
+  readonly local: LocalRunResult;
+  readonly validation: Validation;
+  readonly proxy: DynamoProxy | undefined;
+}
+
+/** The source stage and the keyed stage of these two-stage examples. */
+const SOURCE = 's0';
+const KEYED = 's1';
+
+/** Whether a DynamoDB request body belongs to `stage` of `pipeline` (its keys and scopes name it). */
+const ofStage = (r: ProxiedRequest, pipeline: string, stage: string): boolean => r.body.includes(`"${pipeline}#${stage}#`);
+
+/**
+ * Runs `name` on `input` locally (with faults from `decide` and `local`) and embedded
+ * (calm), and validates the local sinks against the embedded ones.
+ */
+async function runCase(
+  name: ExampleName,
+  input: readonly InputRecord[],
+  o: { partitions: number; batchSize: number; decide?: (runId: string) => Decide; setup?: (proxy: DynamoProxy) => void; local?: Partial<LocalRunOptions>; expected?: OutputRecord[] },
+): Promise<CaseResult> {
+  const p = example(name);
+  const expected = o.expected ?? (await runEmbedded(p, input, { partitions: o.partitions, batchSize: o.batchSize })).outputs;
+  const runId = randomBytes(4).toString('hex');
+  const proxy = o.decide ? new DynamoProxy(localDynamoEndpoint(), o.decide(runId)) : undefined;
+  if (proxy) o.setup?.(proxy);
+  const endpoint = proxy ? await proxy.start() : undefined;
+  try {
+    const local = await runLocal(p, file(name), input, {
+      partitions: o.partitions,
+      batchSize: o.batchSize,
+      runId,
+      timeoutMs: 240_000,
+      ...(endpoint ? { dynamoEndpoint: endpoint } : {}),
+      ...o.local,
+    });
+    const validation = validate(expected, local.outputs);
+    process.stderr.write(
+      `[faults-matrix] ${name}: ${local.invocations} invocations, ${local.failures} failed, ${local.redeliveries} redelivered; injected ${JSON.stringify(proxy?.injected ?? {})}; ${describeValidation(validation)}\n`,
+    );
+    return { local, validation, proxy };
+  } finally {
+    await proxy?.stop();
+  }
+}
+
+function expectClean(v: Validation): void {
+  expect(v.lost).toEqual([]);
+  expect(v.duplicated).toEqual([]);
+  expect(v.unexpected).toEqual([]);
+  expect(v.expected).toBeGreaterThan(0);
+}
+
+/** Acts on the `nth` (1-based) request matching `match`, forwards everything else. */
+function onNth(match: (r: ProxiedRequest) => boolean, plan: ReadonlyMap<number, ProxyAction>): Decide {
+  let n = 0;
+  return (r) => (match(r) ? (plan.get(++n) ?? { kind: 'forward' }) : { kind: 'forward' });
+}
+
+/** Many distinct words per batch, so a keyed batch changes more than 99 keys (several transactions). */
+function manyKeys(seed: number, lines: number, vocabulary: number): InputRecord[] {
+  const rand = prng(seed);
+  const word = (i: number): string => {
+    let s = '';
+    for (let x = i + 26; x > 0; x = Math.floor(x / 26)) s = String.fromCharCode(97 + (x % 26)) + s;
+    return s;
+  };
+  const t0 = 1_700_000_000_000;
+  return Array.from({ length: lines }, (_, i) => ({ timestamp: t0 + i, value: Array.from({ length: 2 }, () => word(Math.floor(rand() * vocabulary))).join(' ') }));
+}
+
+describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)', () => {
+  it('row 1: a successful batch delivered again (offset commit lost)', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 61, 240, 3);
+    const r = await runCase(name, input, { partitions: 3, batchSize: 5, local: { esm: { rand: prng(61), redeliverRate: 0.4 } } });
+    expect(r.local.redeliveries).toBeGreaterThan(5);
+    expectClean(r.validation);
+    recordValidation(r.validation, {
+      row: '1',
+      scenario: 'successful batch delivered again (offset commit lost)',
+      injected: 'emulator redelivers a finished batch with probability 0.4 (seeded), every stage',
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} window results and late records; redelivered batches skipped by the progress record`,
+      test: `${FILE}: row 1`,
+    });
+  });
+
+  it('row 2a: stage process SIGKILLed after k of n state transactions of a batch', async () => {
+    const name: ExampleName = 'wordcount';
+    const input = manyKeys(62, 1200, 1000);
+    const pl = example(name).name;
+    let kills = 0;
+    // The keyed stage's batches change ~200 keys: 2-3 transactions each, the progress record
+    // in the last. Kill the process right after DynamoDB applied a transaction without the
+    // progress record (k of n, k < n), three times.
+    const decide = (runId: string): Decide => {
+      const progressTable = `weir-${runId}-${pl}-progress`;
+      return (r) => {
+        if (r.op === 'TransactWriteItems' && ofStage(r, pl, KEYED) && !r.body.includes(progressTable) && kills < 3 && r.seq % 2 === 0) {
+          kills++;
+          return { kind: 'kill-after' };
+        }
+        return { kind: 'forward' };
+      };
+    };
+    const r = await runCase(name, input, { partitions: 2, batchSize: 250, decide });
+    expect(r.proxy?.injected['kill-after']).toBe(3);
+    expect(r.local.failures).toBeGreaterThanOrEqual(3);
+    expectClean(r.validation);
+    recordValidation(r.validation, {
+      row: '2a',
+      scenario: 'handler killed (SIGKILL) after k of n state writes',
+      injected: 'DynamoDB proxy SIGKILLs the keyed stage process after a non-final commit transaction was applied, 3 times (batches of 250 records, ~200 changed keys, 2-3 transactions)',
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} running counts; the retry skips keys whose fences passed, applies the rest`,
+      test: `${FILE}: row 2a`,
+    });
+  });
+
+  it('row 2b: stage process SIGKILLed after producing, before its state write, and after the commit before returning', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 63, 240, 3);
+    const pl = example(name).name;
+    const commits = (r: ProxiedRequest): boolean => r.op === 'TransactWriteItems' && ofStage(r, pl, KEYED);
+    const plan = new Map<number, ProxyAction>([
+      [3, { kind: 'kill-before' }],
+      [9, { kind: 'kill-after' }],
+      [15, { kind: 'kill-before' }],
+      [21, { kind: 'kill-after' }],
+    ]);
+    const r = await runCase(name, input, { partitions: 3, batchSize: 5, decide: () => onNth(commits, plan) });
+    expect(r.proxy?.injected['kill-before']).toBe(2);
+    expect(r.proxy?.injected['kill-after']).toBe(2);
+    expectClean(r.validation);
+    recordValidation(r.validation, {
+      row: '2b',
+      scenario: 'handler killed (SIGKILL) after producing, before the state write; and after the commit, before return',
+      injected: 'DynamoDB proxy SIGKILLs the keyed stage process when its commit arrives (outputs already produced) twice, and after the commit (state + progress durable) twice',
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} window results and late records; re-produced outputs carry the same weir-id`,
+      test: `${FILE}: row 2b`,
+    });
+  });
+
+  it('row 3: function timeout mid-batch, then retry', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 64, 240, 3);
+    const pl = example(name).name;
+    const commits = (r: ProxiedRequest): boolean => r.op === 'TransactWriteItems' && ofStage(r, pl, KEYED);
+    // The commit stalls longer than the function timeout: the emulator kills the sandbox at the
+    // timeout (as Lambda does) and retries; the stalled request is dropped, never applied.
+    const stall = (): ProxyAction => ({ kind: 'hold', until: () => new Promise((ok) => setTimeout(ok, 7000)), drop: true });
+    const plan = new Map<number, ProxyAction>([
+      [4, stall()],
+      [12, stall()],
+    ]);
+    const r = await runCase(name, input, { partitions: 3, batchSize: 5, decide: () => onNth(commits, plan), local: { esm: { invokeTimeoutMs: 4000 } } });
+    expect(r.proxy?.injected.hold).toBe(2);
+    expect(r.local.failures).toBeGreaterThanOrEqual(2);
+    expectClean(r.validation);
+    recordValidation(r.validation, {
+      row: '3',
+      scenario: 'function timeout mid-batch, then retry',
+      injected: 'DynamoDB proxy stalls the keyed commit for 7 s, the function timeout is 4 s: the emulator kills the sandbox and retries (twice)',
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} window results and late records; the retry starts from the last durable state`,
+      test: `${FILE}: row 3`,
+    });
+  });
+
+  it('row 4: a stalled invocation resumes after its retry has finished (zombie): its late write is fenced', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 65, 240, 3);
+    const pl = example(name).name;
+    // The 5th keyed commit is held in the network; the invocation times out and is retried,
+    // the retry commits; only then does the held write reach DynamoDB: it must be refused.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((ok) => (release = ok));
+    let heldScope: string | undefined;
+    let n = 0;
+    const scopeOf = (r: ProxiedRequest): string => new RegExp(`"(${pl}#${KEYED}#[^"]*-repartition#\\d+)"`).exec(r.body)?.[1] ?? '?';
+    const decide = (): Decide => (r) => {
+      if (r.op !== 'TransactWriteItems' || !ofStage(r, pl, KEYED)) return { kind: 'forward' };
+      if (++n === 5) {
+        heldScope = scopeOf(r);
+        return { kind: 'hold', until: () => released };
+      }
+      return { kind: 'forward' };
+    };
+    const setup = (proxy: DynamoProxy): void => {
+      proxy.onResponse.push((req, res) => {
+        if (heldScope !== undefined && req.op === 'TransactWriteItems' && res.status === 200 && scopeOf(req) === heldScope) release();
+      });
+    };
+    const r = await runCase(name, input, { partitions: 3, batchSize: 5, decide, setup, local: { esm: { invokeTimeoutMs: 4000 } } });
+    expect(heldScope).toBeDefined();
+    expect(heldScope).not.toBe('?');
+    expectClean(r.validation);
+    const zombie = r.proxy?.heldResults[0];
+    expect(zombie?.response.status).toBe(400);
+    expect(zombie?.response.body).toContain('TransactionCanceledException');
+    expect(zombie?.response.body).toContain('ConditionalCheckFailed');
+    recordValidation(r.validation, {
+      row: '4',
+      scenario: 'stalled invocation resumes after its retry finished (zombie)',
+      injected: "DynamoDB proxy holds a keyed commit until the retry of the timed-out invocation committed, then forwards it",
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} window results; the zombie's transaction was cancelled by the version condition (ConditionalCheckFailed)`,
+      test: `${FILE}: row 4`,
+    });
+  });
+});
