@@ -726,14 +726,15 @@ describe('DynamoStateStore: throttling and unprocessed items', () => {
     const c = flakyClient('always');
     const store = new DynamoStateStore({ client: c, table: tables.state, progressTable: tables.progress, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     const scope = freshScope('down');
+    // One call at a time: started together, a call that fails while another is awaited is an unhandled rejection.
     for (const call of [
-      store.getMany(scope, ['a']),
-      store.commit(scope, [{ key: 'a', expectedVersion: 0, data: '1' }], { scope: `${scope}#in#0`, data: 'p' }),
-      store.dueTimers(scope, 'event', 0),
-      store.addTimers(scope, [{ domain: 'event', time: 0, key: 'a' }], 'down'),
-      store.clearTimers(scope, 'event', 0),
+      () => store.getMany(scope, ['a']),
+      () => store.commit(scope, [{ key: 'a', expectedVersion: 0, data: '1' }], { scope: `${scope}#in#0`, data: 'p' }),
+      () => store.dueTimers(scope, 'event', 0),
+      () => store.addTimers(scope, [{ domain: 'event', time: 0, key: 'a' }], 'down'),
+      () => store.clearTimers(scope, 'event', 0),
     ]) {
-      const err = await caught(call);
+      const err = await caught(call());
       expect(err).toBeInstanceOf(StateUnavailableError);
       expect(err).toMatchObject({ retriable: true });
       expect((err as Error).message).toContain('ProvisionedThroughputExceededException');

@@ -210,7 +210,8 @@ export class DynamoStateStore implements StateStore {
   /**
    * One TransactWriteItems per 100 items (and 3.5 MB): each key conditional on its version,
    * the progress record in the last transaction. A batch of up to 99 changed keys commits
-   * atomically; a larger one commits in steps, which the fences make safe.
+   * atomically; a larger one commits in steps (its key transactions in parallel, the
+   * progress record's last), which the fences make safe.
    */
   async commit(scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite): Promise<void> {
     const ttl = Number.isFinite(this.ttlHorizonSeconds) ? Math.floor(this.now() / 1000) + Math.ceil(this.ttlHorizonSeconds) : undefined;
@@ -273,7 +274,12 @@ export class DynamoStateStore implements StateStore {
       bytes += unitBytes;
     }
     if (current.length) groups.push(current);
-    for (const g of groups) await this.transact(scope, g);
+    // Key transactions are independent (each key is fenced and versioned on its own), so they
+    // go at once; the one holding the progress record goes last, only after all of them
+    // succeeded, so a batch is never marked done with keys unwritten.
+    const last = progress ? groups.pop() : undefined;
+    await forEachBounded(groups, Math.min(this.concurrency, 4), (g) => this.transact(scope, g));
+    if (last) await this.transact(scope, last);
   }
 
   private stateItem(scope: string, w: KeyWrite, ttl: number | undefined, parts = 1): Item {
