@@ -1,3 +1,5 @@
+import { decodeEnvelope, encodeEnvelope } from '../shared/runtime/wire';
+import { fromJson, toJson } from '../shared/runtime/progress';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { count, kafkaSink, kafkaSource, pipeline, tumbling } from '../shared/api';
@@ -149,5 +151,21 @@ describe('stage executor on MSK events', () => {
       { k: 'b', n: 1, end: 100 },
       { k: 'a', n: 1, end: 200 },
     ]);
+  });
+});
+
+describe('wire formats', () => {
+  it('keeps the envelope of a record between stages whole, and names the header when it is malformed', () => {
+    const e = { lane: 's0:lines:3', offset: 41, seq: 2, edge: 5, now: 1767225600123 };
+    expect(decodeEnvelope(encodeEnvelope(e))).toEqual(e);
+    expect(decodeEnvelope(encodeEnvelope({ ...e, now: -Infinity }))).toEqual({ ...e, now: -Infinity });
+    expect(() => decodeEnvelope('s0:lines:3|41|2')).toThrow(/malformed weir-origin header/);
+  });
+
+  it('round-trips key state with infinities, and leaves user objects that look like a tag alone', () => {
+    const state = { wm: -Infinity, end: Infinity, user: { t: 'inf' }, n: [1, Infinity] };
+    const text = toJson(state);
+    expect(fromJson(text)).toEqual(state);
+    expect(fromJson(toJson({ t: '-inf' }))).toEqual({ t: '-inf' });
   });
 });

@@ -35,6 +35,10 @@ describe.each(EXAMPLES)('stage function assets of %s', (name) => {
       expect(existsSync(asset)).toBe(true);
       expect(sha256(asset)).toBe(sha256(b.file));
       expect(existsSync(`${asset}.map`)).toBe(true);
+      // The size budget of issue #5 (300 KB minified), held by leaving kafkajs's admin and
+      // consumer out of stage bundles (shared/build/prune-kafkajs.ts).
+      expect(b.bytes).toBeLessThanOrEqual(300 * 1024);
+      expect(readFileSync(b.file, 'utf8')).toContain('is not part of a Weir stage bundle');
       lines.push(`${name}/${b.stage}: ${b.bytes} bytes (${(b.bytes / 1024).toFixed(1)} KiB) sha256 ${sha256(b.file).slice(0, 12)}`);
     }
     // The build reports its sizes (as infra/app.ts does on every synth).
