@@ -18,7 +18,9 @@ export function decodeValue(serde: SerdeName, bytes: Uint8Array): unknown {
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
-    throw new Error(`value is not valid JSON (${(err as Error).message})`);
+    // The parser's message quotes the text; an error (DLQ header, log) must not carry the payload.
+    const at = /position (\d+)/.exec((err as Error).message);
+    throw new Error(`value is not valid JSON (${bytes.length} bytes${at ? `, error at position ${at[1]}` : ''})`);
   }
 }
 

@@ -41,6 +41,8 @@ export class StageRouter {
       const fromNode = this.node(from);
       if (fromNode.kind === 'keyBy') {
         const key = callUser(fromNode, () => fromNode.fn(el.value));
+        // As Flink's keyBy: a record without a key cannot be partitioned; it goes to the DLQ.
+        if (key === null || key === undefined) throw new RecordError('USER_FUNCTION_FAILED', `operator "${fromNode.name}" (keyBy) returned ${String(key)}: every record needs a key`);
         out.toStage(edge, el, String(key));
       } else {
         out.toStage(edge, el, el.key);

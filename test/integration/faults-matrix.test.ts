@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { prng } from '../../shared/local/chaos';
 import { runEmbedded } from '../../shared/local/embedded';
 import { localBrokers, localDynamoEndpoint } from '../../shared/local/endpoints';
 import type { InputRecord } from '../../shared/local/input-file';
+import { loadPipeline } from '../../shared/local/load-pipeline';
 import { runLocal, type LocalRunOptions, type LocalRunResult } from '../../shared/local/local-run';
 import type { OutputRecord } from '../../shared/local/output-file';
 import { createKafka } from '../../shared/adapters/kafka/kafka-config';
-import { planPipeline } from '../../shared/plan/planner';
 import { multiPartitionWithinBound } from '../reference/generators';
 import type { ExampleName } from '../reference/types';
 import { DynamoProxy, INTERNAL, THROTTLE, THROTTLING, type Decide, type ProxiedRequest, type ProxyAction } from '../support/dynamo-proxy';
@@ -242,5 +244,177 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
       outcome: `exact: ${r.validation.expected} window results; the zombie's transaction was cancelled by the version condition (ConditionalCheckFailed)`,
       test: `${FILE}: row 4`,
     });
+  });
+
+  it('row 6: an upstream stage retried after it produced (duplicates at new offsets downstream)', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 66, 240, 3);
+    const pl = example(name).name;
+    // The source stage writes its progress record after producing: killing it when that write
+    // arrives makes the retry produce the batch's records again, at new offsets of the
+    // repartition topic.
+    const progressPuts = (r: ProxiedRequest): boolean => r.op === 'PutItem' && ofStage(r, pl, SOURCE);
+    const plan = new Map<number, ProxyAction>([3, 8, 13, 21, 34].map((n) => [n, { kind: 'kill-before' }]));
+    const r = await runCase(name, input, { partitions: 3, batchSize: 5, decide: () => onNth(progressPuts, plan) });
+    expect(r.proxy?.injected['kill-before']).toBe(5);
+    expectClean(r.validation);
+    recordValidation(r.validation, {
+      row: '6',
+      scenario: 'upstream stage retried after it produced (duplicates at new offsets downstream)',
+      injected: 'DynamoDB proxy SIGKILLs the source stage process when its progress write arrives (after producing), 5 times',
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} window results and late records; the keyed stage's per-key fences skip the re-produced copies`,
+      test: `${FILE}: row 6`,
+    });
+  });
+
+  it('row 8: DynamoDB throttling and transient errors are retried, never dropped', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 68, 240, 3);
+    const rand = prng(68);
+    const faults = [THROTTLE, THROTTLING, INTERNAL];
+    const decide = (): Decide => () => (rand() < 0.12 ? (faults[Math.floor(rand() * faults.length)] as ProxyAction) : { kind: 'forward' });
+    const r = await runCase(name, input, { partitions: 3, batchSize: 5, decide });
+    const injected = r.proxy?.injected ?? {};
+    expect(injected.ProvisionedThroughputExceededException).toBeGreaterThan(5);
+    expect(injected.ThrottlingException).toBeGreaterThan(5);
+    expect(injected.InternalServerError).toBeGreaterThan(5);
+    expectClean(r.validation);
+    recordValidation(r.validation, {
+      row: '8',
+      scenario: 'DynamoDB throttling and transient errors',
+      injected: 'DynamoDB proxy answers 12 % of requests (seeded) with ProvisionedThroughputExceededException / ThrottlingException (HTTP 400) or InternalServerError (HTTP 500)',
+      recordsIn: input.length,
+      outcome: `exact: ${r.validation.expected} window results and late records; the SDK, the adapter and the emulator retry, nothing is dropped`,
+      test: `${FILE}: row 8`,
+    });
+  });
+
+  it('row 10: undecodable, oversized, wrong-schema and keyless records go to the DLQ with headers, no payload in logs, the partition goes on', async () => {
+    const fixture = resolve(ROOT, 'test/fixtures/bad-input.ts');
+    const p = loadPipeline(fixture);
+    const t0 = 1_700_000_000_000;
+    const rand = prng(70);
+    const input: InputRecord[] = [];
+    const bad = new Set<number>();
+    const totals = new Map<string, number>();
+    for (let i = 0; i < 200; i++) {
+      const partition = i % 2;
+      const timestamp = t0 + i * 37;
+      const kind = i % 10 === 3 ? Math.floor(rand() * 4) : -1;
+      const secret = `SECRET-PAYLOAD-${i}`;
+      if (kind === 0) input.push({ partition, timestamp, value: `{"user": "${secret}", "n": ` });
+      else if (kind === 1) input.push({ partition, timestamp, value: { secret, count: 'many' } });
+      else if (kind === 2) input.push({ partition, timestamp, value: { user: 'u1', n: 1, pad: secret + 'x'.repeat(3000) } });
+      else if (kind === 3) input.push({ partition, timestamp, value: { n: 5, note: secret } });
+      else {
+        const user = `u${Math.floor(rand() * 5)}`;
+        const n = 1 + Math.floor(rand() * 9);
+        input.push({ partition, timestamp, value: { user, n } });
+        const k = JSON.stringify([user, Math.floor(timestamp / 1000) * 1000]);
+        totals.set(k, (totals.get(k) ?? 0) + n);
+        continue;
+      }
+      bad.add(i);
+    }
+    const capture = mkdtempSync(join(tmpdir(), 'weir-capture-'));
+    try {
+      const local = await runLocal(p, fixture, input, {
+        partitions: 2,
+        batchSize: 10,
+        timeoutMs: 240_000,
+        stageEnv: { WEIR_METRICS_NAMESPACE: 'WeirTest', NODE_OPTIONS: `--require ${resolve(__dirname, '../support/capture-output.cjs')}`, WEIR_TEST_CAPTURE_DIR: capture },
+      });
+      // Expected, from the input itself: one total per user and window; the bad records in the DLQ.
+      const expected: OutputRecord[] = [...totals].map(([k, total]) => {
+        const [user, windowStart] = JSON.parse(k) as [string, number];
+        return { topic: 'user-totals', partition: null, key: user, value: { user, total, windowStart }, timestamp: windowStart + 999, headers: {} };
+      });
+      const sink = local.outputs.filter((o) => o.topic === 'user-totals');
+      const v = validate(
+        expected,
+        sink.map((o) => ({ ...o, key: o.key })),
+        { topics: ['user-totals'] },
+      );
+      const dlq = local.outputs.filter((o) => o.topic === 'bad-input-dlq');
+      const dlqOffsets = new Set(dlq.map((o) => `${o.headers['weir-dlq-partition']}/${o.headers['weir-dlq-offset']}`));
+      expect(dlqOffsets.size).toBe(bad.size);
+      for (const o of dlq) {
+        expect(o.headers['weir-dlq-stage']).toBe('s0');
+        expect(o.headers['weir-dlq-topic']).toBe('events');
+        expect(o.headers['weir-dlq-error']).toMatch(/not valid JSON|wrong schema|size limit|every record needs a key/);
+        expect(o.headers['weir-dlq-error']).not.toContain('SECRET-PAYLOAD');
+      }
+      const logs = readdirSync(capture).map((f) => readFileSync(join(capture, f), 'utf8')).join('');
+      expect(logs).toContain('invocation done');
+      expect(logs).not.toContain('SECRET-PAYLOAD');
+      expect(logs).not.toContain('"user"');
+      process.stderr.write(`[faults-matrix] bad-input: ${describeValidation(v)}; ${dlq.length} in the DLQ\n`);
+      expectClean(v);
+      recordValidation(v, {
+        row: '10',
+        scenario: 'undecodable JSON, records over the size limit, wrong schema, null keys',
+        injected: `${bad.size} bad records among ${input.length} on 2 partitions: invalid JSON, a value over the pipeline's 2 KB limit (its map rejects it), wrong schema, keyBy returning null`,
+        recordsIn: input.length,
+        outcome: `exact: ${v.expected} window totals of the good records; all ${bad.size} bad records in the DLQ with stage/topic/partition/offset/error headers, no payload in the error header or the stage logs`,
+        test: `${FILE}: row 10`,
+      });
+    } finally {
+      rmSync(capture, { recursive: true, force: true });
+    }
+  });
+
+  it('row 12: retries exhausted: the batch lands on the on-failure topic, the error alarm metric fires, the partition moves on', async () => {
+    const name: ExampleName = 'windowed-wordcount';
+    const input = multiPartitionWithinBound(name, 72, 240, 3);
+    const pl = example(name).name;
+    const BATCH = 5;
+    // The first batch of source partition 1 cannot read its progress record (DynamoDB answers
+    // 500) until the emulator has given up on it; everything else goes through.
+    let healed = false;
+    const decide = (): Decide => (r) => (!healed && r.op === 'GetItem' && r.body.includes(`"${pl}#${SOURCE}#lines#1"`) ? INTERNAL : { kind: 'forward' });
+    const failedBatch = input.filter((x) => x.partition === 1).slice(0, BATCH);
+    const rest = input.filter((x) => !failedBatch.includes(x));
+    const expected = (await runEmbedded(example(name), rest, { partitions: 3, batchSize: BATCH })).outputs;
+    const capture = mkdtempSync(join(tmpdir(), 'weir-capture-'));
+    try {
+      const r = await runCase(name, input, {
+        partitions: 3,
+        batchSize: BATCH,
+        decide,
+        expected,
+        local: {
+          esm: { maxRetries: 2 },
+          // Lockstep: partition 0's first batch, then partition 1's (the one that fails).
+          onInvocation: (_stage, count) => void (count >= 2 && (healed = true)),
+          stageEnv: { WEIR_METRICS_NAMESPACE: 'WeirTest', NODE_OPTIONS: `--require ${resolve(__dirname, '../support/capture-output.cjs')}`, WEIR_TEST_CAPTURE_DIR: capture },
+        },
+      });
+      const kafka = createKafka({ brokers: [localBrokers()], clientId: 'weir-test-on-failure' });
+      const failed = await readTopic(kafka, `weir-${r.local.runId}-${pl}-${SOURCE}-failed`);
+      expect(failed.map((f) => [f.headers['weir-failed-partition'], f.headers['weir-failed-offset'], f.value?.toString('utf8')])).toEqual(
+        failedBatch.map((x, i) => ['1', String(i), typeof x.value === 'string' ? x.value : JSON.stringify(x.value)]),
+      );
+      for (const f of failed) expect(f.headers['weir-failed-error']).not.toContain(String(f.value));
+      // The alarm: the CDK construct alarms on the stage function's Errors (>= 1 in 5 min); each
+      // failed attempt is an invocation error, logged by Powertools with an EMF metric line.
+      expect(r.local.failures).toBeGreaterThanOrEqual(3);
+      const logs = readdirSync(capture).map((f) => readFileSync(join(capture, f), 'utf8')).join('');
+      const errors = logs.split('\n').filter((l) => l.includes('"invocation failed"'));
+      expect(errors.length).toBeGreaterThanOrEqual(3);
+      expect(logs).toContain('"CloudWatchMetrics"');
+      for (const l of errors) for (const x of failedBatch) expect(l).not.toContain(String(x.value));
+      expectClean(r.validation);
+      recordValidation(r.validation, {
+        row: '12',
+        scenario: 'retries exhausted',
+        injected: "DynamoDB proxy fails the progress read of source partition 1's first batch (HTTP 500) until the emulator gives up (2 retries)",
+        recordsIn: input.length,
+        outcome: `the ${failedBatch.length} records of that batch are on the on-failure topic with their offsets; ${r.local.failures} invocation errors (the Errors alarm's metric) logged without payload; the rest exact (${r.validation.expected} results)`,
+        test: `${FILE}: row 12`,
+      });
+    } finally {
+      rmSync(capture, { recursive: true, force: true });
+    }
   });
 });
