@@ -112,7 +112,7 @@ export class StageExecutor {
         for (let p = 0; p < partitionsOf(topic); p++) {
           const progress = parseProgress(await this.ports.progress.get(this.progressScope(topic, p)));
           if (progress.emitted.wm === Infinity || progress.lastActivity + idle > now) continue;
-          await this.sendMarker(topic, p, progress.emitted.wm, true);
+          await this.sendMarker(topic, p, idleWatermark(progress.emitted.wm, progress.lastActivity, now), true);
         }
       }
       return;
@@ -214,6 +214,18 @@ export class StageExecutor {
     hook('after-progress');
     return { recordsIn: records.length, skipped: false, stateWrites };
   }
+}
+
+/**
+ * The watermark of a source partition idle past its idleTimeoutMs: its last batch's watermark
+ * moved on by the processing time elapsed since that batch, so event time keeps pace with the
+ * wall clock while nothing arrives and the last windows fire when traffic stops (opt-in through
+ * idleTimeoutMs; see ARCHITECTURE.md). Computed from the progress record and the ticker's
+ * clock only, so a retried tick gives the same or a later watermark, never an earlier one.
+ */
+export function idleWatermark(lastWm: number, lastActivity: number, now: number): number {
+  if (!Number.isFinite(lastWm) || !Number.isFinite(lastActivity) || !Number.isFinite(now)) return lastWm;
+  return lastWm + Math.max(0, now - lastActivity);
 }
 
 /** Whether a stage needs the ticker: idle detection for sources, processing time for timers. */
