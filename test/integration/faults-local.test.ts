@@ -10,6 +10,8 @@ import { planPipeline } from '../../shared/plan/planner';
 import type { ExampleName } from '../reference/types';
 import { multiPartitionWithinBound } from '../reference/generators';
 import { dedupById, example } from '../support/examples';
+import { recordValidation, type ReliabilityRow } from '../support/reliability';
+import { validate } from '../support/validator';
 
 // A service of the local stack dies mid-run and comes back: the bounded local run (MSK
 // trigger emulator, stage bundles, real Kafka and DynamoDB Local) must ride it out and give
@@ -122,7 +124,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function faultRun(name: ExampleName, seed: number, fault: MidRunRestart, dynamoEndpoint?: string): Promise<void> {
+async function faultRun(name: ExampleName, seed: number, fault: MidRunRestart, row: Pick<ReliabilityRow, 'row' | 'scenario' | 'injected' | 'test'>, dynamoEndpoint?: string): Promise<void> {
   const p = example(name);
   const input = multiPartitionWithinBound(name, seed, 300, PARTITIONS);
   const embedded = await runEmbedded(p, input, { partitions: PARTITIONS, batchSize: BATCH_SIZE });
@@ -153,6 +155,11 @@ async function faultRun(name: ExampleName, seed: number, fault: MidRunRestart, d
   expect(fault.backAt).toBeLessThan(fault.total);
   expect(local.failures).toBeGreaterThan(0);
   expect(local.outputs.length).toBeGreaterThan(0);
+  const v = validate(embedded.outputs, local.outputs);
+  recordValidation(v, { ...row, recordsIn: input.length, outcome: `exact: ${v.expected} results equal the calm embedded run; ${fault.total} batches, the service was down after batch ${fault.downAt} of them` });
+  expect(v.lost).toEqual([]);
+  expect(v.duplicated).toEqual([]);
+  expect(v.unexpected).toEqual([]);
   expect(norm(local.outputs)).toEqual(norm(embedded.outputs));
 }
 
@@ -162,7 +169,12 @@ describe('local run under service faults', () => {
     // The pause makes the outage outlast kafkajs' own retries inside the stage function
     // (about 16 s), so invocations fail and the emulator's retries are what carries the run.
     const name: ExampleName = 'windowed-wordcount';
-    await faultRun(name, 51, new MidRunRestart(keyedStage(name), 40, ['restart-one.sh', 'kafka', '--hard', '--pause', '8']));
+    await faultRun(name, 51, new MidRunRestart(keyedStage(name), 40, ['restart-one.sh', 'kafka', '--hard', '--pause', '8']), {
+      row: '7a',
+      scenario: 'Kafka broker killed and restarted during produce',
+      injected: 'SIGKILL of the broker after the keyed stage\'s 40th batch (bounded local run), restarted 8 s later on the same data dir',
+      test: 'test/integration/faults-local.test.ts: Kafka broker',
+    });
   });
 
   describe('with its own DynamoDB Local, persisted on disk', () => {
@@ -190,7 +202,12 @@ describe('local run under service faults', () => {
     it('gives the embedded runtime output when DynamoDB Local is killed (SIGKILL) and restarted mid-run', async () => {
       // The pause makes the outage outlast the DynamoDB adapter's own retries (8-16 s).
       const name: ExampleName = 'wordcount';
-      await faultRun(name, 52, new MidRunRestart(keyedStage(name), 40, ['restart-one.sh', 'dynamodb', '--hard', '--pause', '15'], env), `http://127.0.0.1:${env.WEIR_DYNAMODB_PORT}`);
+      await faultRun(name, 52, new MidRunRestart(keyedStage(name), 40, ['restart-one.sh', 'dynamodb', '--hard', '--pause', '15'], env), {
+        row: '7b',
+        scenario: 'DynamoDB Local killed and restarted',
+        injected: 'SIGKILL of DynamoDB Local (persisted on disk) after the keyed stage\'s 40th batch, restarted 15 s later',
+        test: 'test/integration/faults-local.test.ts: DynamoDB Local',
+      }, `http://127.0.0.1:${env.WEIR_DYNAMODB_PORT}`);
     });
   });
 });
