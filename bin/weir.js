@@ -7,4 +7,6 @@ process.emitWarning = (w, ...rest) => (String(w && w.name ? w.name : rest[0]).in
 const { main } = require('../shared/cli/main.ts');
 main(process.argv).then((code) => {
   process.exitCode = code;
+  // After an error, a client that had connected (Kafka, DynamoDB) must not keep the process up.
+  if (code !== 0) process.exit(code);
 });

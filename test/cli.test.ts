@@ -68,4 +68,53 @@ describe('weir CLI', () => {
     expect(badFlag.status).not.toBe(0);
     expect(badFlag.stderr).toContain('--batch-size needs a positive integer, got "0"');
   });
+
+  it('help is complete: every command, its options and examples', () => {
+    const top = weir('--help');
+    expect(top.status).toBe(0);
+    for (const c of ['plan [options] <pipeline>', 'run [options] <pipeline>', 'dev [options] <pipeline>', 'Examples:', 'WEIR_KAFKA_PORT', '--version']) expect(top.stdout).toContain(c);
+    const dev = weir('dev', '--help');
+    for (const o of ['--ui ', '--ui-port <port>', '--batching-window <ms>', '--lambda-endpoint <url>', 'Ctrl-C stops', 'Examples:']) expect(dev.stdout).toContain(o);
+    expect(weir('run', '--help').stdout).toContain('Examples:');
+    expect(weir('plan', '--help').stdout).toContain('--svg <file>');
+  });
+
+  it('dev errors a user can cause say what to do', async () => {
+    const { createServer } = await import('node:http');
+    const { localBrokers } = await import('../shared/local/endpoints');
+    const missing = weir('dev', 'examples/nope.ts', '--ui');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('weir: pipeline file examples/nope.ts does not exist; pass a .ts file');
+    const badPort = weir('dev', 'examples/uppercase.ts', '--ui-port', '70000');
+    expect(badPort.status).toBe(1);
+    expect(badPort.stderr).toContain('--ui-port needs a port number from 1 to 65535, got "70000"; leave it out to take a free port');
+    // A taken port fails at once, before anything is created.
+    const server = createServer();
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const taken = weir('dev', 'examples/uppercase.ts', '--ui-port', String(port));
+      expect(taken.status).toBe(1);
+      expect(taken.stderr).toContain(`weir: port ${port} on 127.0.0.1 is in use; pick another with --ui-port <port>, or leave --ui-port out to take a free one`);
+    } finally {
+      server.close();
+    }
+    // DynamoDB Local not running (nothing listens on port 1).
+    const down = weir('dev', 'examples/uppercase.ts', '--brokers', localBrokers(), '--dynamodb-endpoint', 'http://127.0.0.1:1');
+    expect(down.status).toBe(1);
+    expect(down.stderr).toContain('weir: cannot reach DynamoDB Local at http://127.0.0.1:1');
+    expect(down.stderr).toContain('start the local services with `npm run local:up`');
+  });
+
+  it('a pipeline file that does not compile, and a missing input file, say what to do', () => {
+    const broken = join(tmp, 'broken.ts');
+    writeFileSync(broken, 'export default 1 +;\n');
+    const r = weir('plan', broken);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`weir: pipeline file ${broken} failed to load:`);
+    expect(r.stderr).toContain('broken.ts:1:18: ERROR: Unexpected ";"; fix the file');
+    const noInput = weir('run', 'examples/uppercase.ts', '--input', join(tmp, 'none.jsonl'));
+    expect(noInput.status).toBe(1);
+    expect(noInput.stderr).toContain('it does not exist; pass a JSON lines file ({"timestamp", "value"} per line) with --input');
+  });
 });

@@ -21,6 +21,19 @@ function positiveInt(flag: string) {
   };
 }
 
+function portArg(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`${flag} needs a port number from 1 to 65535, got "${v}"; leave it out to take a free port`);
+    return n;
+  };
+}
+
+function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../package.json') as { version: string }).version;
+}
+
 function intArg(flag: string) {
   return (v: string): number => {
     const n = Number(v);
@@ -68,7 +81,24 @@ async function runOnLocalStack(p: Pipeline, file: string, input: InputRecord[], 
 export function buildCli(): Command {
   const program = new Command('weir')
     .description('Flink-style stream processing over Kafka, one AWS Lambda per stage')
-    .showHelpAfterError('(run weir <command> --help for the options)');
+    .version(version(), '-V, --version', 'print the version of weir')
+    .showHelpAfterError('(run weir <command> --help for the options)')
+    .addHelpText(
+      'after',
+      `
+A pipeline is a .ts file whose default export is pipeline('name') (see examples/).
+
+Examples:
+  $ weir plan examples/windowed-wordcount.ts --svg plan.svg
+  $ weir run examples/windowed-wordcount.ts --input examples/data/lines.jsonl
+  $ npm run local:up && weir dev examples/windowed-wordcount.ts --ui
+
+Environment:
+  WEIR_KAFKA_PORT, WEIR_DYNAMODB_PORT   ports of the local stack (default 9092, 8000); npm run local:up
+                                        and every command that talks to it read them
+
+Exit status: 0 on success, 1 on an error (the message says what to do), 1 on a bad option.`,
+    );
 
   program
     .command('plan')
@@ -84,7 +114,8 @@ export function buildCli(): Command {
         writeFileSync(opts.svg, await planToSvg(p, plan));
         process.stderr.write(`picture written to ${opts.svg}\n`);
       }
-    });
+    })
+    .addHelpText('after', '\nExample:\n  $ weir plan examples/windowed-wordcount.ts --svg plan.svg   # then open plan.svg in a browser');
 
   program
     .command('run')
@@ -97,7 +128,18 @@ export function buildCli(): Command {
     .option('--chaos <seed>', 'inject crashes, redeliveries and duplicates, deterministically from the seed', intArg('--chaos'))
     .option('--local', 'run against the local Kafka broker and DynamoDB Local (npm run local:up) through the MSK trigger emulator and the built bundles')
     .option('--brokers <list>', 'with --local: Kafka bootstrap brokers', localBrokers())
-    .option('--dynamodb-endpoint <url>', 'with --local: DynamoDB endpoint', 'http://127.0.0.1:8000')
+    .option('--dynamodb-endpoint <url>', 'with --local: DynamoDB endpoint', localDynamoEndpoint())
+    .addHelpText(
+      'after',
+      `
+Output goes to stdout (or --output) as JSON lines; a summary goes to stderr. The input is
+bounded: every window fires at the end, and the command exits 0.
+
+Examples:
+  $ weir run examples/windowed-wordcount.ts --input examples/data/lines.jsonl --batch-size 10
+  $ weir run examples/wordcount.ts --input in.jsonl --chaos 7 --output out.jsonl
+  $ weir run examples/windowed-wordcount.ts --input in.jsonl --local   # needs npm run local:up`,
+    )
     .action(async (file: string, opts: RunOptions) => {
       const p = loadPipeline(file);
       const input = readInputFile(opts.input);
@@ -145,16 +187,34 @@ export function buildCli(): Command {
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', localDynamoEndpoint())
     .option('--lambda-endpoint <url>', 'invoke the stage functions deployed behind this Lambda API (e.g. LocalStack, http://127.0.0.1:4566) instead of local bundles')
     .option('--function-name <template>', 'with --lambda-endpoint: function name per stage', 'weir-{pipeline}-{stage}')
-    .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string }) => {
+    .option('--batching-window <ms>', 'how long a partial batch waits to fill (MaximumBatchingWindowInSeconds, in ms)', positiveInt('--batching-window'), 500)
+    .option('--ui', 'serve a live page on 127.0.0.1: stage graph, rates, lag, watermarks, open windows, DLQ/late counts, window results')
+    .option('--ui-port <port>', 'port of the --ui page (implies --ui; default: a free port)', portArg('--ui-port'))
+    .addHelpText(
+      'after',
+      `
+Topics and tables keep their own names, so your producers and consumers can join: produce to
+the pipeline's source topics and read its sink topics. Ctrl-C stops (committed offsets and
+state stay; the next start goes on from them).
+
+Examples:
+  $ npm run local:up
+  $ weir dev examples/windowed-wordcount.ts --ui              # prints the page's address
+  $ weir dev examples/windowed-wordcount.ts --ui-port 8080    # http://127.0.0.1:8080/`,
+    )
+    .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string; batchingWindow: number; ui?: boolean; uiPort?: number }) => {
       const p = loadPipeline(file);
       const session = await startDev(p, file, {
         ...(opts.lambdaEndpoint ? { lambdaEndpoint: opts.lambdaEndpoint, functionName: opts.functionName } : {}),
+        ...(opts.ui || opts.uiPort !== undefined ? { ui: opts.uiPort !== undefined ? { port: opts.uiPort } : {} } : {}),
+        batchingWindowMs: opts.batchingWindow,
         partitions: opts.partitions,
         batchSize: opts.batchSize,
         brokers: opts.brokers,
         dynamoEndpoint: opts.dynamodbEndpoint,
         onStatus: (line) => process.stderr.write(`  ${line}\n`),
       });
+      if (session.ui) process.stderr.write(`\n  weir dev ${p.name}: open ${session.ui.url} in a browser (Ctrl-C stops)\n\n`);
       await new Promise<void>((done) => {
         const stop = (): void => void session.stop().then(done);
         process.once('SIGINT', stop);

@@ -12,6 +12,7 @@ import { ConfigError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
 import { EsmEmulator } from './esm/emulator';
 import { startDevUi, type DevUi } from './ui';
+import { assertPortFree } from './ui/server';
 import { localStageEnv } from './stage-env';
 
 export interface DevOptions {
@@ -55,6 +56,8 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   const plan = planPipeline(p, { defaultPartitions: partitions });
   const prefix = options.prefix ?? '';
   const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
+  // A taken UI port fails before anything is created.
+  if (options.ui?.port) await assertPortFree(options.ui.port);
   const kafka = createKafka({ brokers: brokers.split(','), clientId: `weir-dev-${plan.pipeline}` });
   const admin = kafka.admin();
   try {
@@ -72,6 +75,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   try {
     await ensureTables(dynamo, tables);
   } catch (err) {
+    await admin.disconnect().catch(() => undefined);
     throw new ConfigError(`cannot reach DynamoDB Local at ${dynamoEndpoint} (${(err as Error).message}); start the local services with \`npm run local:up\``);
   } finally {
     dynamo.destroy();
@@ -79,22 +83,29 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   const groupOf = (stage: string): string => `${prefix}weir-${plan.pipeline}-${stage}`;
   let ui: DevUi | undefined;
   if (options.ui) {
-    ui = await startDevUi(p, plan, {
+    const uiDynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const started = await startDevUi(p, plan, {
       kafka,
-      dynamo: new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      dynamo: uiDynamo,
       prefix,
       tables,
       groupOf,
       ...(options.ui.port !== undefined ? { port: options.ui.port } : {}),
       ...(options.ui.refreshMs !== undefined ? { refreshMs: options.ui.refreshMs } : {}),
     }).catch(async (err: unknown) => {
+      uiDynamo.destroy();
       await admin.disconnect().catch(() => undefined);
       throw err;
     });
+    ui = { ...started, close: () => started.close().finally(() => uiDynamo.destroy()) };
     say(`live page at ${ui.url}`);
   }
   say('bundling stage functions with esbuild');
-  const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
+  const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions }).catch(async (err: unknown) => {
+    await ui?.close();
+    await admin.disconnect().catch(() => undefined);
+    throw err;
+  });
   const env = localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions });
   const emulators = plan.stages.map(
     (s) =>

@@ -48,7 +48,9 @@ export function readInputFile(path: string): InputRecord[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read input file ${path}: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? 'it does not exist; pass a JSON lines file ({"timestamp", "value"} per line) with --input' : code === 'EISDIR' ? 'it is a folder; pass a JSON lines file with --input' : (err as Error).message;
+    throw new InputError(`cannot read input file ${path}: ${hint}`);
   }
   return parseInput(text, path);
 }

@@ -10,8 +10,15 @@ import { ConfigError } from '../runtime/errors';
 export function loadPipeline(file: string): Pipeline {
   const path = resolve(file);
   if (!existsSync(path)) throw new ConfigError(`pipeline file ${file} does not exist; pass a .ts file whose default export is pipeline('name')`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(path) as { default?: unknown; pipeline?: unknown };
+  let mod: { default?: unknown; pipeline?: unknown };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(path) as typeof mod;
+  } catch (err) {
+    // The first lines name the error and where it is (esbuild: `file:line:col: ERROR: ...`).
+    const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
+    throw new ConfigError(`pipeline file ${file} failed to load: ${lines.slice(0, 3).join(' ')}; fix the file (npm run typecheck shows type errors) and run again`);
+  }
   const candidate = mod.default ?? mod.pipeline;
   if (candidate instanceof Pipeline) return candidate;
   throw new ConfigError(`${file} must export a pipeline: add \`export default p;\` where p = pipeline('name')`);

@@ -47,15 +47,7 @@ export async function serveUi(source: SnapshotSource, page: string, port = 0): P
     }
   });
   await new Promise<void>((ok, fail) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(
-        err.code === 'EADDRINUSE'
-          ? new ConfigError(`port ${port} on 127.0.0.1 is in use; pick another with --ui-port <port>, or leave --ui-port out to take a free one`)
-          : err.code === 'EACCES'
-            ? new ConfigError(`port ${port} on 127.0.0.1 needs privileges; pick one above 1023 with --ui-port <port>`)
-            : err,
-      ),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => fail(portError(err, port)));
     server.listen(port, '127.0.0.1', ok);
   });
   const { port: bound } = server.address() as AddressInfo;
@@ -68,4 +60,20 @@ export async function serveUi(source: SnapshotSource, page: string, port = 0): P
         server.closeAllConnections();
       }),
   };
+}
+
+/** Throws a ConfigError that says what to do when `port` on 127.0.0.1 cannot be listened on. */
+export async function assertPortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((ok, fail) => {
+    probe.once('error', (err: NodeJS.ErrnoException) => fail(portError(err, port)));
+    probe.listen(port, '127.0.0.1', ok);
+  });
+  await new Promise<void>((done) => probe.close(() => done()));
+}
+
+function portError(err: NodeJS.ErrnoException, port: number): Error {
+  if (err.code === 'EADDRINUSE') return new ConfigError(`port ${port} on 127.0.0.1 is in use; pick another with --ui-port <port>, or leave --ui-port out to take a free one`);
+  if (err.code === 'EACCES') return new ConfigError(`port ${port} on 127.0.0.1 needs privileges; pick one above 1023 with --ui-port <port>`);
+  return err;
 }
