@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -36,6 +36,7 @@ const cellIs = (selector: string, value: string): string => `(document.querySele
 describe('weir dev --ui (the live page, driven in headless Chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
+    if (!existsSync('/usr/bin/chromium')) throw new Error('these tests drive Debian\'s chromium: apt-get install -y chromium (.ci/run does this)');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     mkdirSync(shots, { recursive: true });
   });
