@@ -129,11 +129,15 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   say(`running ${emulators.length} stages; produce to ${plan.topics.filter((t) => t.role === 'source').map((t) => prefix + t.name).join(', ')}; Ctrl-C stops`);
   const ticking = emulators.filter((e) => stageNeedsTicks(e.stage, p.nodes()));
   let ticking_now = false;
+  let lastStatus = '';
   const timer = setInterval(() => {
     if (ticking_now) return;
     ticking_now = true;
     void Promise.all(ticking.map((e) => e.control({ weir: 'tick' }).catch((err: unknown) => say(`ticker: ${(err as Error).message}`)))).finally(() => (ticking_now = false));
-    say(emulators.map((e) => `${e.stage.id}: ${e.stats.recordsIn} in, ${e.stats.invocations} invocations, ${e.stats.failures} failed`).join(' | '));
+    // The status line when it changes, not every tick of an idle pipeline.
+    const status = emulators.map((e) => `${e.stage.id}: ${e.stats.recordsIn} in, ${e.stats.invocations} invocations, ${e.stats.failures} failed`).join(' | ');
+    if (status !== lastStatus) say(status);
+    lastStatus = status;
   }, options.tickMs ?? 1000);
   return {
     plan,
