@@ -9,7 +9,7 @@ import { processOperator } from './operators/process-operator';
 import { runningOperator } from './operators/running-operator';
 import { windowOperator } from './operators/window-operator';
 import { Outputs } from './outputs';
-import type { Clock, Metrics, MetricName, ProgressStore, Producer, SinkWriter, StateStore } from './ports';
+import { LARGE_STATE_BYTES, type Clock, type Metrics, type MetricName, type ProgressStore, type Producer, type SinkWriter, type StateStore } from './ports';
 import { parseProgress, toJson, type Progress } from './progress';
 import { StageRouter } from './router';
 import { markerTimestamp, runSourceBatch } from './source-batch';
@@ -189,6 +189,7 @@ export class StageExecutor {
       outputs = writes.outputs;
       progress = writes.progress;
       for (const [k, v] of Object.entries(writes.counts)) this.count(k as MetricName, v);
+      this.count('largeStateKeys', writes.keyWrites.filter((w) => w.data.length > LARGE_STATE_BYTES).length);
     }
 
     hook('before-produce');

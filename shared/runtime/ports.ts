@@ -104,6 +104,14 @@ export type MetricName =
   | 'stateReads'
   | 'stateWrites'
   | 'timerWrites'
-  | 'progressWrites';
+  | 'progressWrites'
+  /** Keys written this batch whose state is over LARGE_STATE_BYTES (a hot key nearing DynamoDB's item limit; the store spills it). */
+  | 'largeStateKeys';
+
+/**
+ * A key's state above this many bytes is reported in the `largeStateKeys` metric: the
+ * DynamoDB store spills state over 300 KB into more items (400 KB is DynamoDB's item limit).
+ */
+export const LARGE_STATE_BYTES = 300_000;
 
 export type { KafkaRecord };

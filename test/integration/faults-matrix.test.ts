@@ -417,4 +417,45 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
       rmSync(capture, { recursive: true, force: true });
     }
   });
+
+  it('row 11: a hot key whose state grows past the 400 KB item limit spills, with a metric, no crash loop', async () => {
+    const fixture = resolve(ROOT, 'test/fixtures/hot-key.ts');
+    const p = loadPipeline(fixture);
+    const rand = prng(71);
+    const value = (i: number): string => `${i}:`.padEnd(1000, String.fromCharCode(97 + Math.floor(rand() * 26)));
+    // 600 values of 1000 characters in the first window (about 610 KB of state at the end), 150 in the next.
+    const input: InputRecord[] = Array.from({ length: 750 }, (_, i) => ({ partition: 0, timestamp: i < 600 ? 1000 + i : 1_000_000 + i, value: value(i) }));
+    const expected = (await runEmbedded(p, input, { partitions: 1, batchSize: 50 })).outputs;
+    const capture = mkdtempSync(join(tmpdir(), 'weir-capture-'));
+    try {
+      const local = await runLocal(p, fixture, input, {
+        partitions: 1,
+        batchSize: 50,
+        timeoutMs: 240_000,
+        stageEnv: { WEIR_METRICS_NAMESPACE: 'WeirTest', NODE_OPTIONS: `--require ${resolve(__dirname, '../support/capture-output.cjs')}`, WEIR_TEST_CAPTURE_DIR: capture },
+      });
+      const v = validate(expected, local.outputs);
+      process.stderr.write(`[faults-matrix] hot-key: ${local.invocations} invocations, ${local.failures} failed; ${describeValidation(v)}\n`);
+      expect(local.outputs.filter((o) => o.topic === 'hot-totals').map((o) => o.value)).toEqual([
+        { key: 'hot', n: 600, chars: 600_000, windowStart: 0 },
+        { key: 'hot', n: 150, chars: 150_000, windowStart: 1_000_000 },
+      ]);
+      // Never a failed invocation (no crash loop), and the metric says a key's state is large.
+      expect(local.failures).toBe(0);
+      const logs = readdirSync(capture).map((f) => readFileSync(join(capture, f), 'utf8')).join('');
+      const large = logs.split('\n').filter((l) => l.includes('"CloudWatchMetrics"') && /"largeStateKeys":[1-9]/.test(l));
+      expect(large.length).toBeGreaterThan(0);
+      expectClean(v);
+      recordValidation(v, {
+        row: '11',
+        scenario: "hot key whose state grows toward DynamoDB's 400 KB item limit",
+        injected: 'one key, a window that keeps every 1000-character value: 600 values (~610 KB of state, spilled over 3 items) then 150 in the next window, batches of 50',
+        recordsIn: input.length,
+        outcome: `exact: ${v.expected} window results (n and size of every value); state spilled over several items, the largeStateKeys metric emitted, no failed invocation`,
+        test: `${FILE}: row 11`,
+      });
+    } finally {
+      rmSync(capture, { recursive: true, force: true });
+    }
+  });
 });
