@@ -152,7 +152,7 @@ export function renderPage(pipeline: string, svg: string): string {
 <div style="margin-top:.5em">next to fire: <span data-field="next">none open</span></div><div class="muted" data-field="firesAt"></div></div>
 <div><h2>Outputs</h2><table id="outputs">${head([['<kind'], ['<topic'], ['records']])}<tbody></tbody></table></div>
 </section>
-<section><h2>Recent window results (newest first)</h2>
+<section><h2>Recent window results (the sink topics, newest first)</h2>
 <table id="results">${head([['<timestamp'], ['<topic'], ['partition/offset'], ['<key'], ['<value']])}<tbody></tbody></table></section>
 <footer><p>How the figures are gathered: per stage, from every invocation the MSK trigger emulator makes (records in, records written, duration, errors).
 Lag: each stage's consumer group's committed offsets against the topics' end offsets. Watermarks: each partition's progress record in DynamoDB.
