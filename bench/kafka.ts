@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Admin, Kafka, Message } from 'kafkajs';
+import { readUpTo } from '../shared/local/read-topics';
 import { servicePid } from './cpu';
 import type { Workload } from './workload';
+
+export { endOffsets } from '../shared/local/read-topics';
 
 export interface TopicSpec {
   readonly topic: string;
@@ -31,10 +33,6 @@ export async function createTopics(admin: Admin, topics: readonly TopicSpec[]): 
 }
 
 /** End offsets of a topic, by partition. */
-export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, number>> {
-  return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-}
-
 export function progressBar(label: string, total: number): SingleBar {
   const bar = new SingleBar(
     {
@@ -88,57 +86,10 @@ export interface ReadRecord {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Reads a topic from the start up to the end offsets given (bounded by `timeoutMs`). */
+/** Reads a topic from the start up to the end offsets given (bounded by `timeoutMs`), as text. */
 export async function readTopic(kafka: Kafka, topic: string, ends: ReadonlyMap<number, number>, timeoutMs = 120_000): Promise<ReadRecord[]> {
-  const wanted = [...ends.values()].reduce((a, b) => a + b, 0);
-  if (wanted === 0) return [];
-  const out = new Map<string, ReadRecord>();
-  const consumer = kafka.consumer({ groupId: `weir-bench-reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 << 20 });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`reading ${topic}: ${wanted - out.size} of ${wanted} records still missing after ${timeoutMs} ms`)), timeoutMs);
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) {
-          clearTimeout(timer);
-          fail(payload.error);
-        }
-      });
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const end = ends.get(batch.partition) ?? 0;
-            for (const m of batch.messages) {
-              const offset = Number(m.offset);
-              if (offset >= end) continue;
-              const headers: Record<string, string> = {};
-              for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-              out.set(`${batch.partition}/${offset}`, {
-                partition: batch.partition,
-                offset,
-                key: m.key ? m.key.toString('utf8') : null,
-                value: m.value ? m.value.toString('utf8') : null,
-                timestamp: Number(m.timestamp),
-                headers,
-              });
-            }
-            if (out.size >= wanted) {
-              clearTimeout(timer);
-              done();
-            }
-          },
-        })
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          fail(err);
-        });
-    });
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
-  return [...out.values()];
+  const records = await readUpTo(kafka, new Map([[topic, ends]]), { timeoutMs, what: `reading ${topic}` });
+  return records.map((r) => ({ ...r, key: r.key?.toString('utf8') ?? null, value: r.value?.toString('utf8') ?? null }));
 }
 
 /**

@@ -12,9 +12,10 @@ import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
 import { ConfigError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
+import type { KafkaRecord } from '../runtime/msk-event';
 import { prng } from './chaos';
 import { EsmEmulator, type EsmOptions } from './esm/emulator';
-import { fromKafkaJs } from './esm/kafka-records';
+import { endOffsets, readUpTo } from './read-topics';
 import { localStageEnv } from './stage-env';
 import { placeInput, type InputRecord } from './input-file';
 import { toOutputRecord, type OutputRecord } from './output-file';
@@ -139,8 +140,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     // Stage by stage, partition batches round-robin, as the embedded runtime does: the same
     // schedule gives the same output, even for running aggregates over several partitions.
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
-    const ends = async (topic: string): Promise<Map<number, number>> =>
-      new Map((await retryFor(() => admin.fetchTopicOffsets(prefix + topic), { what: `end offsets of ${prefix + topic}` })).map((o) => [o.partition, Number(o.high)]));
+    const ends = (topic: string): Promise<Map<number, number>> => retryFor(() => endOffsets(admin, prefix + topic), { what: `end offsets of ${prefix + topic}` });
     let batches = 0;
     const ticking = emulators.filter((e) => stageNeedsTicks(e.stage, p.nodes()));
     for (const e of emulators) {
@@ -210,44 +210,16 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
 
 /** Reads the sink, late and DLQ topics from the start to the end offsets seen. */
 async function readOutputs(kafka: Kafka, plan: PipelinePlan, prefix: string, deadline: number, ends: ReadonlyArray<readonly [string, Map<number, number>]>): Promise<OutputRecord[]> {
-  const wanted = ends.filter(([, m]) => [...m.values()].some((h) => h > 0));
-  // By offset: a consumer that kafkajs restarts after a broker fault reads again from its last commit.
-  const got = new Map<string, Map<number, ReturnType<typeof fromKafkaJs>>>();
-  if (wanted.length) {
-    const consumer = kafka.consumer({ groupId: `${prefix}reader`, maxWaitTimeInMs: 50 });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: wanted.map(([t]) => prefix + t), fromBeginning: true });
-      let remaining = wanted.reduce((a, [, m]) => a + [...m.values()].reduce((x, y) => x + y, 0), 0);
-      await new Promise<void>((done, fail) => {
-        const settle = (f: () => void): void => {
-          clearTimeout(timer);
-          f();
-        };
-        // Bounded: a consumer that kafkajs gave up on (crash without restart) would never finish.
-        const timer = setTimeout(() => fail(new ConfigError(`reading the outputs: ${remaining} records still missing at the deadline`)), Math.max(1000, deadline - Date.now()));
-        consumer.on(consumer.events.CRASH, ({ payload }) => payload.restart || settle(() => fail(payload.error)));
-        consumer
-          .run({
-            eachMessage: async ({ topic, partition, message }) => {
-              const logical = topic.slice(prefix.length);
-              const r = fromKafkaJs(logical, partition, message);
-              const byOffset = got.get(`${logical}/${partition}`) ?? new Map<number, ReturnType<typeof fromKafkaJs>>();
-              got.set(`${logical}/${partition}`, byOffset);
-              if (byOffset.has(r.offset)) return;
-              byOffset.set(r.offset, r);
-              if (--remaining === 0) settle(done);
-            },
-          })
-          .catch((err: unknown) => settle(() => fail(err)));
-      });
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-    }
+  const physical = new Map(ends.map(([t, m]) => [prefix + t, m]));
+  const got = new Map<string, KafkaRecord[]>();
+  for (const r of await readUpTo(kafka, physical, { timeoutMs: Math.max(1000, deadline - Date.now()), what: 'reading the outputs', groupId: `${prefix}reader` })) {
+    const logical = r.topic.slice(prefix.length);
+    const key = `${logical}/${r.partition}`;
+    got.set(key, [...(got.get(key) ?? []), { ...r, topic: logical }]);
   }
   const out: OutputRecord[] = [];
   for (const t of plan.topics) {
-    for (let q = 0; q < t.partitions; q++) for (const r of [...(got.get(`${t.name}/${q}`)?.values() ?? [])].sort((a, b) => a.offset - b.offset)) out.push(toOutputRecord(plan, r));
+    for (let q = 0; q < t.partitions; q++) for (const r of got.get(`${t.name}/${q}`) ?? []) out.push(toOutputRecord(plan, r));
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { startDev } from '../../shared/local/dev';
 import { loadPipeline } from '../../shared/local/load-pipeline';
 import { START_AT } from '../fixtures/at-timestamp';
 import { example } from '../support/examples';
+import { waitForRecords } from '../support/kafka-read';
 
 jest.setTimeout(120_000);
 
@@ -21,7 +22,6 @@ describe('weir dev (continuous, free-running emulators)', () => {
     });
     const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
-    const consumer = kafka.consumer({ groupId: `${prefix}reader` });
     try {
       await producer.connect();
       const t0 = 1_700_000_000_000;
@@ -34,17 +34,7 @@ describe('weir dev (continuous, free-running emulators)', () => {
       ] as const;
       for (const [ts, v] of lines) await producer.send({ topic: `${prefix}lines`, messages: [{ value: v, timestamp: String(ts), partition: 0 }] });
       await producer.send({ topic: `${prefix}lines`, messages: [{ value: 'y', timestamp: String(t0 + 30_000), partition: 1 }] });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [`${prefix}word-counts-5s`], fromBeginning: true });
-      const got: unknown[] = [];
-      await new Promise<void>((done) => {
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            got.push(JSON.parse(String(message.value)));
-            if (got.length === 4) done();
-          },
-        });
-      });
+      const got = (await waitForRecords(kafka, `${prefix}word-counts-5s`, 4)).map((r) => JSON.parse(String(r.value)) as unknown);
       const sorted = (got as Array<{ word: string; windowStart: number }>).sort((x, y) => x.windowStart - y.windowStart || x.word.localeCompare(y.word));
       expect(sorted).toEqual([
         { word: 'a', count: 2, windowStart: t0, windowEnd: t0 + 5000 },
@@ -53,7 +43,6 @@ describe('weir dev (continuous, free-running emulators)', () => {
         { word: 'a', count: 1, windowStart: t0 + 5000, windowEnd: t0 + 10_000 },
       ]);
     } finally {
-      await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await session.stop();
     }
@@ -72,22 +61,10 @@ describe('weir dev (continuous, free-running emulators)', () => {
     await producer.send({ topic: `${prefix}events`, messages: [-2000, -1, 0, 1000].map((d, i) => ({ value: `e${i}`, timestamp: String(t + d), partition: 0 })) });
     const file = resolve(__dirname, '../fixtures/at-timestamp.ts');
     const session = await startDev(loadPipeline(file), file, { prefix, partitions: 1, batchingWindowMs: 50 });
-    const consumer = kafka.consumer({ groupId: `${prefix}reader` });
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [`${prefix}events-upper`], fromBeginning: true });
-      const got: string[] = [];
-      await new Promise<void>((done) => {
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            got.push(String(message.value));
-            if (got.length === 2) done();
-          },
-        });
-      });
+      const got = (await waitForRecords(kafka, `${prefix}events-upper`, 2)).map((r) => String(r.value));
       expect(got).toEqual(['E2', 'E3']);
     } finally {
-      await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await session.stop();
     }
@@ -144,26 +121,14 @@ describe('weir dev --lambda-endpoint', () => {
     const session = await startDev(example('uppercase'), file, { prefix, partitions: 1, batchingWindowMs: 50, lambdaEndpoint: `http://127.0.0.1:${port}` });
     const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
-    const consumer = kafka.consumer({ groupId: `${prefix}reader` });
     try {
       await producer.connect();
       await producer.send({ topic: `${prefix}lines`, messages: [{ value: 'hello' }, { value: 'lambda api' }] });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [`${prefix}lines-upper`], fromBeginning: true });
-      const got: string[] = [];
-      await new Promise<void>((done) => {
-        void consumer.run({
-          eachMessage: async ({ message }) => {
-            got.push(String(message.value));
-            if (got.length === 2) done();
-          },
-        });
-      });
+      const got = (await waitForRecords(kafka, `${prefix}lines-upper`, 2)).map((r) => String(r.value));
       expect(got).toEqual(['HELLO', 'LAMBDA API']);
       expect(calls.every((c) => c === 'weir-uppercase-s0')).toBe(true);
       expect(calls.length).toBeGreaterThan(0);
     } finally {
-      await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await session.stop();
       server.close();

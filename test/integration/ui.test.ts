@@ -7,6 +7,7 @@ import { localBrokers } from '../../shared/local/endpoints';
 import { startDev, type DevSession } from '../../shared/local/dev';
 import type { UiSnapshot } from '../../shared/local/ui';
 import { example } from '../support/examples';
+import { waitForRecords } from '../support/kafka-read';
 
 jest.setTimeout(180_000);
 
@@ -56,7 +57,6 @@ describe('weir dev --ui (the live page, driven in headless Chromium)', () => {
     });
     const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
-    const reader = kafka.consumer({ groupId: `${prefix}reader` });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     try {
       expect(session.ui?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -111,17 +111,7 @@ describe('weir dev --ui (the live page, driven in headless Chromium)', () => {
       expect(await num(page, '#outputs tr[data-kind="sink"] td[data-field="records"]')).toBe(4);
 
       // The window results shown are the sink topic's records.
-      await reader.connect();
-      await reader.subscribe({ topics: [`${prefix}word-counts-5s`], fromBeginning: true });
-      const inTopic: string[] = [];
-      await new Promise<void>((done) => {
-        void reader.run({
-          eachMessage: async ({ partition, message }) => {
-            inTopic.push(`${partition}/${message.offset} ${String(message.value)}`);
-            if (inTopic.length === 4) done();
-          },
-        });
-      });
+      const inTopic = (await waitForRecords(kafka, `${prefix}word-counts-5s`, 4)).map((r) => `${r.partition}/${r.offset} ${String(r.value)}`);
       const onPage = await page.locator('#results tbody tr').evaluateAll((rows) => rows.map((r) => `${r.querySelector('[data-field="position"]')?.textContent} ${r.querySelector('[data-field="value"]')?.textContent}`));
       expect(onPage.sort()).toEqual(inTopic.sort());
       const results = onPage.map((r) => JSON.parse(r.slice(r.indexOf(' ') + 1)) as { word: string; count: number; windowStart: number });
@@ -132,7 +122,6 @@ describe('weir dev --ui (the live page, driven in headless Chromium)', () => {
       await page.screenshot({ path: resolve(shots, 'dev-ui-windowed-wordcount.png'), fullPage: true });
     } finally {
       await page.close().catch(() => undefined);
-      await reader.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await session.stop();
     }

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { fromKafkaJs } from '../../shared/local/esm/kafka-records';
+import { endOffsets, readUpTo } from '../../shared/local/read-topics';
 import type { KafkaRecord } from '../../shared/runtime/msk-event';
 
 /**
@@ -9,42 +9,32 @@ import type { KafkaRecord } from '../../shared/runtime/msk-event';
 export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<KafkaRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
-  let ends: Array<{ partition: number; high: string }>;
+  let ends: Map<number, number>;
   try {
-    ends = await admin.fetchTopicOffsets(topic);
+    ends = await endOffsets(admin, topic);
   } finally {
     await admin.disconnect();
   }
-  let remaining = ends.reduce((a, e) => a + Number(e.high), 0);
-  const got = new Map<string, KafkaRecord>();
-  if (remaining > 0) {
-    const consumer = kafka.consumer({ groupId: `weir-test-reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 50 });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await new Promise<void>((done, fail) => {
-        const timer = setTimeout(() => fail(new Error(`reading ${topic}: ${remaining} records still missing after ${timeoutMs} ms`)), timeoutMs);
-        consumer
-          .run({
-            eachMessage: async ({ partition, message }) => {
-              const r = fromKafkaJs(topic, partition, message);
-              const id = `${partition}/${r.offset}`;
-              if (got.has(id)) return;
-              got.set(id, r);
-              if (--remaining === 0) {
-                clearTimeout(timer);
-                done();
-              }
-            },
-          })
-          .catch((err: unknown) => {
-            clearTimeout(timer);
-            fail(err);
-          });
-      });
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
+  return readUpTo(kafka, new Map([[topic, ends]]), { timeoutMs, what: `reading ${topic}` });
+}
+
+/**
+ * Waits until a (physical) topic holds at least `n` records, then reads them all; fails
+ * after `timeoutMs`. For tests that wait for a running pipeline's outputs.
+ */
+export async function waitForRecords(kafka: Kafka, topic: string, n: number, timeoutMs = 60_000): Promise<KafkaRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      const have = [...(await endOffsets(admin, topic)).values()].reduce((a, b) => a + b, 0);
+      if (have >= n) break;
+      if (Date.now() > deadline) throw new Error(`${topic} holds ${have} records, not ${n}, after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
     }
+  } finally {
+    await admin.disconnect();
   }
-  return [...got.values()].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  return readTopic(kafka, topic, Math.max(1000, deadline - Date.now()));
 }
