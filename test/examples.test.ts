@@ -26,6 +26,8 @@ describe.each(EXAMPLES)('example %s', (name) => {
     const expected = expectedOutput(name, input, { batchSize: 1 });
     const run = await runEmbedded(p, input, { partitions: 4, batchSize: 1 });
     expect(canonical(name, run.outputs)).toEqual(canonical(name, expected.outputs.map((o) => ({ ...o, partition: 0, key: null, headers: {} }))));
+    // canonical() leaves the dead-letter topic out: check it too.
+    expect(run.outputs.filter((o) => isDlq(name, o))).toHaveLength(expected.dlqCount);
   });
 
   it.each([

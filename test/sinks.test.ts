@@ -21,7 +21,7 @@ describe('DynamoDB and function sinks (embedded)', () => {
       ['s0/in/0/2/1', 'C'],
     ]);
     seen.length = 0;
-    await runEmbedded(p, at([1, 'a'], [2, 'b'], [3, 'c']), { partitions: 1, batchSize: 2, chaos: 3 });
+    const wild = await runEmbedded(p, at([1, 'a'], [2, 'b'], [3, 'c']), { partitions: 1, batchSize: 2, chaos: 3 });
     // At least once: retries may repeat a record, always with the same id and value.
     const byId = new Map(seen.map((r) => [r.id, r.value]));
     expect([...byId]).toEqual([
@@ -29,5 +29,18 @@ describe('DynamoDB and function sinks (embedded)', () => {
       ['s0/in/0/1/0', 'B'],
       ['s0/in/0/2/0', 'C'],
     ]);
+    // Every delivery, repeats included, carries one of those (id, value, timestamp) triples:
+    // a Map keeps only the last value per id, so check each record.
+    expect([...new Set(seen.map((r) => JSON.stringify([r.id, r.value, r.timestamp])))].sort()).toEqual([
+      '["s0/in/0/0/0","A",1]',
+      '["s0/in/0/1/0","B",2]',
+      '["s0/in/0/2/0","C",3]',
+    ]);
+    // The seed did inject faults, and the DynamoDB rows are the calm run's, one per weir-id.
+    const faults = wild.chaos;
+    expect(faults && Object.values(faults.crashes).reduce((a, b) => a + b, 0) + faults.redeliveries + faults.duplicatedRecords).toBeGreaterThan(0);
+    const rows = (r: typeof calm) => [...new Map(r.outputs.filter((o) => o.topic === 'dynamodb:upper-table').map((o) => [o.headers['weir-id'], o.value]))];
+    expect(rows(wild)).toEqual(rows(calm));
+    expect(new Set(wild.outputs.filter((o) => o.topic === 'dynamodb:upper-table').map((o) => JSON.stringify([o.headers['weir-id'], o.value]))).size).toBe(3);
   });
 });

@@ -104,6 +104,17 @@ describe('time windows in event time', () => {
     const input = at([1, ev('a', 1)], [15, ev('a', 2)], [3, ev('a', 4)]);
     expect(await valuesOf(p, 'late', input, { partitions: 1, batchSize: 1 })).toHaveLength(1);
     expect(await valuesOf(p, 'late', input, { partitions: 1, batchSize: 100 })).toHaveLength(0);
+    // Which record is late, and what each batching counts: the record at 3 is dropped from
+    // [0, 10) after the watermark passed 9, or counted when all three are judged together.
+    expect(await valuesOf(p, 'late', input, { partitions: 1, batchSize: 1 })).toEqual([{ k: 'a', n: 4 }]);
+    expect(await valuesOf(p, 'out', input, { partitions: 1, batchSize: 1 })).toEqual([
+      { k: 'a', total: 1, start: 0, end: 10 },
+      { k: 'a', total: 2, start: 10, end: 20 },
+    ]);
+    expect(await valuesOf(p, 'out', input, { partitions: 1, batchSize: 100 })).toEqual([
+      { k: 'a', total: 5, start: 0, end: 10 },
+      { k: 'a', total: 2, start: 10, end: 20 },
+    ]);
   });
 });
 

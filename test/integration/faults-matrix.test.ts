@@ -339,6 +339,8 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
       const dlq = local.outputs.filter((o) => o.topic === 'bad-input-dlq');
       const dlqOffsets = new Set(dlq.map((o) => `${o.headers['weir-dlq-partition']}/${o.headers['weir-dlq-offset']}`));
       expect(dlqOffsets.size).toBe(bad.size);
+      // Exactly the bad records (record i is on partition i % 2 at offset floor(i / 2)), not just as many.
+      expect([...dlqOffsets].sort()).toEqual([...bad].map((i) => `${i % 2}/${Math.floor(i / 2)}`).sort());
       for (const o of dlq) {
         expect(o.headers['weir-dlq-stage']).toBe('s0');
         expect(o.headers['weir-dlq-topic']).toBe('events');
