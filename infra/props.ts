@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Pipeline } from '../shared/api/pipeline';
 import type { StageBundle } from '../shared/build/bundle';
+import type { KafkaArns } from './kafka-arns';
 
 /** An MSK cluster (provisioned or serverless) that already exists. */
 export interface ExistingClusterProps {
@@ -41,6 +42,16 @@ export type KafkaAuthProps =
   | { readonly kind: 'iam' }
   /** SASL/SCRAM-SHA-512 with a Secrets Manager secret `{username, password}` (name starting with `AmazonMSK_`, customer-managed KMS key). */
   | { readonly kind: 'scram'; readonly secret: secretsmanager.ISecret };
+
+/** How a function reaches the cluster: what the stage functions and the topics helper share. */
+export interface KafkaConnection {
+  readonly arns: KafkaArns;
+  readonly bootstrapBrokers: string;
+  readonly auth: KafkaAuthProps;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+}
 
 /** Where the event source mapping sends a batch it gave up on. */
 export type OnFailureProps =

@@ -92,14 +92,12 @@ export class WeirPipeline extends Construct {
     const arns = kafkaArns(this.clusterArn);
     this.bootstrapBrokers = (cluster.kind === 'existing' ? cluster.bootstrapBrokers : undefined) ?? this.lookupBrokers(arns, auth, props);
 
+    const kafka = { arns, bootstrapBrokers: this.bootstrapBrokers, auth, ...network };
     this.tables = new WeirTables(this, 'Tables', { names: this.plan.tables, ...(props.tableRemovalPolicy ? { removalPolicy: props.tableRemovalPolicy } : {}) });
     const bundleDir = props.bundleDir ?? 'build';
     this.topics = new WeirTopics(this, 'Topics', {
       topics: managedTopics(this.plan, { includeSources: props.createSourceTopics ?? cluster.kind === 'new' }),
-      arns,
-      bootstrapBrokers: this.bootstrapBrokers,
-      auth,
-      ...network,
+      kafka,
       removalPolicy: props.topicRemovalPolicy ?? 'retain',
       bundleDir,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
@@ -117,10 +115,7 @@ export class WeirPipeline extends Construct {
         access: a,
         settings: settings[a.stage.id] as ReturnType<typeof resolveStageSettings>,
         bundle,
-        arns,
-        bootstrapBrokers: this.bootstrapBrokers,
-        auth,
-        ...network,
+        kafka,
         stateTableArn: this.tables.state.tableArn,
         progressTableArn: this.tables.progress.tableArn,
         tableNames: this.plan.tables,

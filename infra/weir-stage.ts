@@ -8,8 +8,7 @@ import { Construct, type IDependable } from 'constructs';
 import type { StageBundle } from '../shared/build/bundle';
 import { acknowledge } from './acknowledge';
 import { FunctionRole } from './function-role';
-import type { KafkaArns } from './kafka-arns';
-import type { KafkaAuthProps } from './props';
+import type { KafkaConnection } from './props';
 import type { StageAccess } from './stage-access';
 import type { ResolvedStageSettings } from './stage-settings';
 
@@ -18,12 +17,7 @@ export interface WeirStageProps {
   readonly access: StageAccess;
   readonly settings: ResolvedStageSettings;
   readonly bundle: StageBundle;
-  readonly arns: KafkaArns;
-  readonly bootstrapBrokers: string;
-  readonly auth: KafkaAuthProps;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  readonly kafka: KafkaConnection;
   readonly stateTableArn: string;
   readonly progressTableArn: string;
   readonly tableNames: { readonly state: string; readonly progress: string };
@@ -59,12 +53,13 @@ export class WeirStage extends Construct {
 
   constructor(scope: Construct, id: string, props: WeirStageProps) {
     super(scope, id);
-    const { access, settings, arns } = props;
+    const { access, settings } = props;
+    const { arns } = props.kafka;
     const stage = access.stage.id;
     const fr = new FunctionRole(this, 'Role', { description: `Weir ${props.pipeline} stage ${stage}`, vpc: true, ...(props.logRetention ? { logRetention: props.logRetention } : {}) });
     this.role = fr.role;
     for (const s of stageStatements(props)) this.role.addToPrincipalPolicy(s);
-    if (props.auth.kind === 'scram') props.auth.secret.grantRead(this.role);
+    if (props.kafka.auth.kind === 'scram') props.kafka.auth.secret.grantRead(this.role);
 
     this.function = new lambda.Function(this, 'Function', {
       // A fixed name, so `weir dev --lambda-endpoint` finds a deployed stage as weir-{pipeline}-{stage}.
@@ -79,17 +74,17 @@ export class WeirStage extends Construct {
       role: this.role,
       logGroup: fr.logGroup,
       tracing: props.tracing,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
+      vpc: props.kafka.vpc,
+      vpcSubnets: props.kafka.subnets,
+      securityGroups: [...props.kafka.securityGroups],
       environment: {
         WEIR_STAGE: stage,
         WEIR_PARTITIONS: String(props.defaultPartitions),
         WEIR_STATE_TABLE: props.tableNames.state,
         WEIR_PROGRESS_TABLE: props.tableNames.progress,
-        WEIR_KAFKA_AUTH: props.auth.kind,
-        ...(props.auth.kind === 'scram' ? { WEIR_KAFKA_SCRAM_SECRET_ARN: props.auth.secret.secretArn } : {}),
-        WEIR_BROKERS: props.bootstrapBrokers,
+        WEIR_KAFKA_AUTH: props.kafka.auth.kind,
+        ...(props.kafka.auth.kind === 'scram' ? { WEIR_KAFKA_SCRAM_SECRET_ARN: props.kafka.auth.secret.secretArn } : {}),
+        WEIR_BROKERS: props.kafka.bootstrapBrokers,
         WEIR_METRICS_NAMESPACE: props.metricsNamespace,
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -115,8 +110,8 @@ export class WeirStage extends Construct {
         ...(settings.onFailure.kind === 'failed-topic' ? { onFailure: new KafkaDlq(access.failedTopic) } : {}),
         ...(settings.onFailure.kind === 'destination' ? { onFailure: settings.onFailure.destination } : {}),
         ...(settings.retryAttempts !== undefined ? { retryAttempts: settings.retryAttempts } : {}),
-        ...(props.auth.kind === 'scram'
-          ? { sourceAccessConfigurations: [{ type: lambda.SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: props.auth.secret.secretArn }] }
+        ...(props.kafka.auth.kind === 'scram'
+          ? { sourceAccessConfigurations: [{ type: lambda.SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: props.kafka.auth.secret.secretArn }] }
           : {}),
       });
       // aws-cdk#17412: a mapping created before its role's policy fails its first poll for good.
@@ -134,7 +129,8 @@ export class WeirStage extends Construct {
 
 /** The stage's least-privilege statements: Kafka by topic and group ARN, DynamoDB by table ARN. */
 export function stageStatements(props: WeirStageProps): iam.PolicyStatement[] {
-  const { access, arns } = props;
+  const { access } = props;
+  const { arns } = props.kafka;
   const tableArn = (name: string): string => `arn:${Aws.PARTITION}:dynamodb:${Aws.REGION}:${Aws.ACCOUNT_ID}:table/${name}`;
   const statements = [
     new iam.PolicyStatement({
@@ -145,7 +141,7 @@ export function stageStatements(props: WeirStageProps): iam.PolicyStatement[] {
     // The event source mapping's own calls, with the function's role (AWS: kafka:DescribeClusterV2 for Serverless).
     new iam.PolicyStatement({
       sid: 'MskMapping',
-      actions: ['kafka:DescribeClusterV2', 'kafka:DescribeCluster', 'kafka:GetBootstrapBrokers', ...(props.auth.kind === 'scram' ? ['kafka:ListScramSecrets'] : [])],
+      actions: ['kafka:DescribeClusterV2', 'kafka:DescribeCluster', 'kafka:GetBootstrapBrokers', ...(props.kafka.auth.kind === 'scram' ? ['kafka:ListScramSecrets'] : [])],
       resources: [arns.cluster],
     }),
     new iam.PolicyStatement({ sid: 'KafkaRead', actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], resources: access.readTopics.map((t) => arns.topic(t)) }),

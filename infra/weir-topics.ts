@@ -11,17 +11,11 @@ import type { TopicsResourceProperties } from '../functions/topics-resource';
 import { acknowledge } from './acknowledge';
 import { FunctionRole } from './function-role';
 import { bundleHelperFunction } from './helper-bundle';
-import type { KafkaArns } from './kafka-arns';
-import type { KafkaAuthProps } from './props';
+import type { KafkaConnection } from './props';
 
 export interface WeirTopicsProps {
   readonly topics: readonly PlannedTopic[];
-  readonly arns: KafkaArns;
-  readonly bootstrapBrokers: string;
-  readonly auth: KafkaAuthProps;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  readonly kafka: KafkaConnection;
   /** @default 'retain' */
   readonly removalPolicy?: 'retain' | 'destroy';
   /** Where the handler bundle is written. */
@@ -47,8 +41,8 @@ export class WeirTopics extends Construct {
     const removal = props.removalPolicy ?? 'retain';
     const bundle = bundleHelperFunction(ENTRY, props.bundleDir, 'topics-resource');
     const handlerRole = new FunctionRole(this, 'HandlerRole', { description: 'Weir topics resource: creates and grows Kafka topics', vpc: true, ...(props.logRetention ? { logRetention: props.logRetention } : {}) });
-    const topicArns = props.topics.map((t) => props.arns.topic(t.name));
-    handlerRole.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'KafkaConnect', actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], resources: [props.arns.cluster] }));
+    const topicArns = props.topics.map((t) => props.kafka.arns.topic(t.name));
+    handlerRole.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'KafkaConnect', actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], resources: [props.kafka.arns.cluster] }));
     handlerRole.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'KafkaTopics',
@@ -56,7 +50,7 @@ export class WeirTopics extends Construct {
         resources: topicArns,
       }),
     );
-    if (props.auth.kind === 'scram') props.auth.secret.grantRead(handlerRole.role);
+    if (props.kafka.auth.kind === 'scram') props.kafka.auth.secret.grantRead(handlerRole.role);
 
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'Weir: creates the pipeline topics (custom resource)',
@@ -68,9 +62,9 @@ export class WeirTopics extends Construct {
       timeout: Duration.minutes(5),
       role: handlerRole.role,
       logGroup: handlerRole.logGroup,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
+      vpc: props.kafka.vpc,
+      vpcSubnets: props.kafka.subnets,
+      securityGroups: [...props.kafka.securityGroups],
       environment: { NODE_OPTIONS: '--enable-source-maps' },
     });
 
@@ -80,9 +74,9 @@ export class WeirTopics extends Construct {
     const properties: TopicsResourceProperties = {
       Topics: props.topics.map((t) => ({ Name: t.name, Partitions: t.partitions })),
       RemovalPolicy: removal,
-      BootstrapBrokers: props.bootstrapBrokers,
-      Auth: props.auth.kind,
-      ...(props.auth.kind === 'scram' ? { ScramSecretArn: props.auth.secret.secretArn } : {}),
+      BootstrapBrokers: props.kafka.bootstrapBrokers,
+      Auth: props.kafka.auth.kind,
+      ...(props.kafka.auth.kind === 'scram' ? { ScramSecretArn: props.kafka.auth.secret.secretArn } : {}),
     };
     this.resource = new CustomResource(this, 'Resource', { serviceToken: provider.serviceToken, resourceType: 'Custom::WeirTopics', properties: { ...properties } });
     // The handler's Kafka permissions sit in the role's default policy: wait for them.
