@@ -4,6 +4,7 @@ import { loadPipeline } from '../../shared/local/load-pipeline';
 import type { OutputRecord } from '../../shared/local/output-file';
 import { canonicalOutputs } from '../reference/compare';
 import type { ExampleName } from '../reference/types';
+import { contentOf } from './validator';
 
 export const EXAMPLES: readonly ExampleName[] = ['wordcount', 'windowed-wordcount', 'uppercase', 'sum', 'sessions', 'sliding-average'];
 
@@ -18,7 +19,7 @@ export function dedupById(outputs: readonly OutputRecord[]): OutputRecord[] {
   for (const o of outputs) {
     const id = o.headers['weir-id'];
     if (id === undefined) throw new Error(`output on ${o.topic} has no weir-id header`);
-    const content = JSON.stringify([o.topic, o.key, o.value, o.timestamp]);
+    const content = contentOf(o);
     const prev = seen.get(id);
     if (prev !== undefined) {
       if (prev !== content) throw new Error(`weir-id ${id} was written with two contents: ${prev} and ${content}`);
