@@ -215,7 +215,9 @@ async function readOutputs(kafka: Kafka, plan: PipelinePlan, prefix: string, dea
   for (const r of await readUpTo(kafka, physical, { timeoutMs: Math.max(1000, deadline - Date.now()), what: 'reading the outputs', groupId: `${prefix}reader` })) {
     const logical = r.topic.slice(prefix.length);
     const key = `${logical}/${r.partition}`;
-    got.set(key, [...(got.get(key) ?? []), { ...r, topic: logical }]);
+    let list = got.get(key);
+    if (!list) got.set(key, (list = []));
+    list.push({ ...r, topic: logical });
   }
   const out: OutputRecord[] = [];
   for (const t of plan.topics) {
