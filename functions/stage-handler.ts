@@ -4,6 +4,7 @@ import { createKafka, parseBrokers } from '../shared/adapters/kafka/kafka-config
 import { KafkaProducer } from '../shared/adapters/kafka/kafka-producer';
 import { planPipeline } from '../shared/plan/planner';
 import { StageExecutor, type BatchReport, type FaultHook } from '../shared/runtime/executor';
+import { functionSinksOf } from '../shared/runtime/function-sinks';
 import type { MskEvent } from '../shared/runtime/msk-event';
 import type { MetricName } from '../shared/runtime/ports';
 import { readStageConfig } from './config';
@@ -48,7 +49,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
         producer: new KafkaProducer(kafka, cfg.topicPrefix),
         state: new DynamoStateStore({ client: dynamo, table: cfg.stateTable ?? plan.tables.state, progressTable: cfg.progressTable ?? plan.tables.progress }),
         progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
-        sinks: new DynamoSinkWriter({ client: dynamo }),
+        sinks: new DynamoSinkWriter({ client: dynamo, functions: functionSinksOf(p) }),
         clock: { now: () => Date.now() },
         metrics: { count: (name, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
       },

@@ -1,4 +1,4 @@
-import type { FunctionSinkSpec } from '../api/sinks';
+import { functionSinksOf } from '../runtime/function-sinks';
 import type { Pipeline } from '../api/pipeline';
 import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
@@ -59,8 +59,7 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   const chaos = options.chaos !== undefined ? new Chaos(options.chaos) : undefined;
   const progress = new MemoryProgressStore();
   const state = new MemoryStateStore(progress);
-  const fnSinks = new Map<string, FunctionSinkSpec<unknown>>();
-  for (const n of p.nodes()) if (n.kind === 'sink' && n.sink.kind === 'function') fnSinks.set(n.sink.name, n.sink);
+  const fnSinks = functionSinksOf(p);
   const sinks = new MemorySinkWriter(fnSinks);
   const metrics = {} as Record<MetricName, number>;
   const ports = {

@@ -1,5 +1,5 @@
 import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { FunctionSinkSpec, SinkRecord } from '../../api/sinks';
+import { splitFunctionRows, type FunctionSinks } from '../../runtime/function-sinks';
 import type { SinkRow, SinkWriter } from '../../runtime/ports';
 import { forEachBounded, itemBytes, MAX_ITEM_BYTES, resolveRetry, showKey, withRetry, type RetryOptions } from './dynamo-common';
 import { StateTooLargeError } from './errors';
@@ -9,7 +9,7 @@ export interface DynamoSinkWriterOptions {
   /** Injected; the adapter never builds a client itself. */
   readonly client: DynamoDBClient;
   /** Function sinks by name; their rows are handed to them, as MemorySinkWriter does. */
-  readonly functions?: ReadonlyMap<string, FunctionSinkSpec<unknown>>;
+  readonly functions?: FunctionSinks;
   /** PutItem requests in flight. @default 16 */
   readonly concurrency?: number;
   readonly retry?: RetryOptions;
@@ -32,7 +32,7 @@ export function sinkItem(row: SinkRow): Record<string, AttributeValue> {
  */
 export class DynamoSinkWriter implements SinkWriter {
   private readonly client: DynamoDBClient;
-  private readonly functions: ReadonlyMap<string, FunctionSinkSpec<unknown>>;
+  private readonly functions: FunctionSinks;
   private readonly concurrency: number;
   private readonly retry: ReturnType<typeof resolveRetry>;
 
@@ -44,16 +44,10 @@ export class DynamoSinkWriter implements SinkWriter {
   }
 
   async write(rows: readonly SinkRow[]): Promise<void> {
-    const bySink = new Map<string, SinkRecord<unknown>[]>();
+    const { calls, rest } = splitFunctionRows(rows, this.functions);
     // Last row wins for a repeated (table, id), as in MemorySinkWriter's map.
     const puts = new Map<string, { table: string; item: Record<string, AttributeValue> }>();
-    for (const r of rows) {
-      if (this.functions.has(r.sink)) {
-        const list = bySink.get(r.sink) ?? [];
-        list.push({ id: r.id, key: r.key, value: r.value, timestamp: r.timestamp });
-        bySink.set(r.sink, list);
-        continue;
-      }
+    for (const r of rest) {
       const item = sinkItem(r);
       const size = itemBytes(item);
       if (size > MAX_ITEM_BYTES) {
@@ -70,6 +64,6 @@ export class DynamoSinkWriter implements SinkWriter {
     await forEachBounded([...puts.values()], this.concurrency, (p) =>
       withRetry(`PutItem into ${p.table}`, this.retry, () => this.client.send(new PutItemCommand({ TableName: p.table, Item: p.item }))).then(() => undefined),
     );
-    for (const [name, records] of bySink) await this.functions.get(name)?.write(records);
+    for (const [fn, records] of calls) await fn.write(records);
   }
 }
