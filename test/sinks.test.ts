@@ -1,4 +1,4 @@
-import { dynamoSink, functionSink, kafkaSource, pipeline, type SinkRecord } from '../shared/api';
+import { dynamoSink, functionSink, kafkaSink, kafkaSource, pipeline, type SinkRecord } from '../shared/api';
 import { runEmbedded } from '../shared/local/embedded';
 import { at } from './support/run';
 
@@ -42,5 +42,30 @@ describe('DynamoDB and function sinks (embedded)', () => {
     const rows = (r: typeof calm) => [...new Map(r.outputs.filter((o) => o.topic === 'dynamodb:upper-table').map((o) => [o.headers['weir-id'], o.value]))];
     expect(rows(wild)).toEqual(rows(calm));
     expect(new Set(wild.outputs.filter((o) => o.topic === 'dynamodb:upper-table').map((o) => JSON.stringify([o.headers['weir-id'], o.value]))).size).toBe(3);
+  });
+});
+
+describe('a sink that cannot take a record', () => {
+  it('sends that record to the DLQ naming the sink, and writes the others', async () => {
+    const p = pipeline('bad-sink');
+    p.source(kafkaSource({ topic: 'in' }))
+      .map((x) => (x === 'big' ? BigInt(1) : x))
+      .sinkTo(
+        kafkaSink<unknown>({
+          topic: 'out',
+          key: (v) => {
+            if (v === 'nokey') throw new Error('no key for this one');
+            return String(v);
+          },
+        }),
+      );
+    const run = await runEmbedded(p, at([1, 'a'], [2, 'nokey'], [3, 'big'], [4, 'b']), { partitions: 1, batchSize: 10 });
+    expect(run.outputs.filter((o) => o.topic === 'out').map((o) => o.value)).toEqual(['a', 'b']);
+    const dlq = run.outputs.filter((o) => o.topic === 'bad-sink-dlq');
+    expect(dlq.map((o) => [o.value, o.headers['weir-dlq-offset']])).toEqual([
+      ['nokey', '1'],
+      ['big', '2'],
+    ]);
+    expect(dlq.map((o) => o.headers['weir-dlq-error'])).toEqual([expect.stringContaining('kafka sink "out" could not be written: no key for this one'), expect.stringContaining('kafka sink "out" could not be written')]);
   });
 });

@@ -43,9 +43,9 @@ export class StageRouter {
         const key = callUser(fromNode, () => fromNode.fn(el.value));
         // As Flink's keyBy: a record without a key cannot be partitioned; it goes to the DLQ.
         if (key === null || key === undefined) throw new RecordError('USER_FUNCTION_FAILED', `operator "${fromNode.name}" (keyBy) returned ${String(key)}: every record needs a key`);
-        out.toStage(edge, el, String(key));
+        unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, String(key)));
       } else {
-        out.toStage(edge, el, el.key);
+        unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, el.key));
       }
     }
   }
@@ -80,7 +80,19 @@ export class StageRouter {
 
   sink(out: Outputs, sink: SinkSpec<unknown>, el: Element, cause: Cause): void {
     const parts = sink.kind === 'kafka' ? (this.sinkPartitions.get(sink.topic) ?? 1) : 1;
-    out.toSink(sink, parts, el, cause);
+    // The sink's key function is user code, and encoding can fail (a BigInt, a cycle): the record goes to the DLQ.
+    const name = sink.kind === 'kafka' ? sink.topic : sink.kind === 'dynamodb' ? sink.table : sink.name;
+    unwritable(`${sink.kind} sink "${name}"`, () => out.toSink(sink, parts, el, cause));
+  }
+}
+
+/** Runs a write of `what`; any failure but a RecordError becomes one, so the input record goes to the DLQ. */
+function unwritable(what: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    if (err instanceof RecordError) throw err;
+    throw new RecordError('USER_FUNCTION_FAILED', `${what} could not be written: ${err instanceof Error ? err.message : String(err)}`, err);
   }
 }
 
