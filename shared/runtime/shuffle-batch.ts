@@ -159,8 +159,10 @@ export async function runShuffleBatch(
     }
     const order = (a: [number, string], b: [number, string]): number => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
     queue.sort(order);
-    while (queue.length) {
-      const [t, key] = queue.shift() as [number, string];
+    // A head index and binary insertion: shift() and a linear search made firing quadratic
+    // in the keys due (8,000 keys of a sliding window took 20 s).
+    for (let head = 0; head < queue.length; head++) {
+      const [t, key] = queue[head] as [number, string];
       const ks = keys.get(key) as KeyState;
       for (const [id, op] of operators) {
         const nt = op.nextTimer(ks.ops[id], domain);
@@ -171,8 +173,15 @@ export async function runShuffleBatch(
       dirty.add(key);
       const again = nextOf(ks, domain);
       if (again !== undefined && again <= upTo) {
-        const at = queue.findIndex((q) => order([again, key], q) < 0);
-        queue.splice(at < 0 ? queue.length : at, 0, [again, key]);
+        const next: [number, string] = [again, key];
+        let lo = head + 1;
+        let hi = queue.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (order(queue[mid] as [number, string], next) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+        queue.splice(lo, 0, next);
       }
     }
   };
