@@ -169,3 +169,38 @@ describe('wire formats', () => {
     expect(fromJson(toJson({ t: '-inf' }))).toEqual({ t: '-inf' });
   });
 });
+
+describe('timer index reads per time domain', () => {
+  const wordCount = (time: 'event' | 'processing'): ReturnType<typeof pipeline> => {
+    const p = pipeline(`wc-${time}`);
+    p.source(kafkaSource({ topic: 'lines', eventTime: { outOfOrdernessMs: 0 } }))
+      .flatMap((l) => l.split(' '))
+      .keyBy((w) => w)
+      .window(tumbling(1000, { time }))
+      .aggregate(count(), (w, n) => `${w}:${n}`)
+      .sinkTo(kafkaSink({ topic: 'out', value: 'string' }));
+    return p;
+  };
+
+  it('an event-time stage never queries or clears processing-time timers; a processing-time stage does', async () => {
+    const calls = async (time: 'event' | 'processing'): Promise<{ processing: number; out: string[] }> => {
+      const h = new Harness(wordCount(time), 1);
+      const due = jest.spyOn(h.state, 'dueTimers');
+      const clear = jest.spyOn(h.state, 'clearTimers');
+      for (const [i, line] of ['a b', 'a', 'b c', 'a'].entries()) {
+        h.now = 1000 * i;
+        h.produce('lines', 0, 1000 * i, line);
+        await h.deliver('s0');
+        await h.deliver('s1');
+      }
+      const processing = [...due.mock.calls, ...clear.mock.calls].filter(([, domain]) => domain === 'processing').length;
+      return { processing, out: h.records('out').map((r) => String(r.value)) };
+    };
+    const ev = await calls('event');
+    expect(ev.processing).toBe(0);
+    expect(ev.out).toEqual(['a:1', 'b:1', 'a:1', 'b:1', 'c:1']);
+    const pt = await calls('processing');
+    expect(pt.processing).toBeGreaterThan(0);
+    expect(pt.out).toEqual(['a:1', 'b:1', 'a:1', 'b:1', 'c:1']);
+  });
+});

@@ -13,7 +13,7 @@ import { LARGE_STATE_BYTES, type Clock, type Metrics, type MetricName, type Prog
 import { parseProgress, toJson, type Progress } from './progress';
 import { StageRouter } from './router';
 import { markerTimestamp, runSourceBatch } from './source-batch';
-import { runShuffleBatch } from './shuffle-batch';
+import { runShuffleBatch, stageHasProcessingTimers } from './shuffle-batch';
 import { encodeMarker, H_MARKER } from './wire';
 
 export interface ExecutorPorts {
@@ -231,10 +231,9 @@ export function idleWatermark(lastWm: number, lastActivity: number, now: number)
 
 /** Whether a stage needs the ticker: idle detection for sources, processing time for timers. */
 export function stageNeedsTicks(stage: StagePlan, nodes: readonly GraphNode[]): boolean {
-  return stage.nodeIds.some((id) => {
+  const idleSource = stage.nodeIds.some((id) => {
     const n = nodes[id] as GraphNode;
-    if (n.kind === 'source') return n.source.eventTime?.idleTimeoutMs !== undefined;
-    if (n.kind === 'process') return true;
-    return n.kind === 'window' && 'time' in n.assigner && n.assigner.time === 'processing';
+    return n.kind === 'source' && n.source.eventTime?.idleTimeoutMs !== undefined;
   });
+  return idleSource || stageHasProcessingTimers(stage, nodes);
 }

@@ -1,5 +1,5 @@
 import type { GraphNode } from '../api/graph';
-import { laneId } from '../plan/types';
+import { laneId, type StagePlan } from '../plan/types';
 import { causeOf, type Cause, type Element } from './element';
 import { describeError, RecordError } from './errors';
 import { loadKey, serializeKey, type KeyState } from './key-state';
@@ -37,6 +37,14 @@ export interface ShuffleBatchResult {
 }
 
 const DOMAINS: readonly TimeDomain[] = ['event', 'processing'];
+
+/** Whether a stage has operators that set processing-time timers (process functions, processing-time windows). */
+export function stageHasProcessingTimers(stage: StagePlan, nodes: readonly GraphNode[]): boolean {
+  return stage.nodeIds.some((id) => {
+    const n = nodes[id] as GraphNode;
+    return n.kind === 'process' || (n.kind === 'window' && 'time' in n.assigner && n.assigner.time === 'processing');
+  });
+}
 
 function parse(rec: KafkaRecord): Item {
   try {
@@ -104,13 +112,16 @@ export async function runShuffleBatch(
   if (maxWm === Infinity) maxNow = Infinity;
 
   const keyed = stage.keyed;
+  // Processing time moves with every batch (markers carry it); only a stage that can set
+  // processing-time timers reads, fires and clears them (two DynamoDB queries a batch otherwise).
+  const processingTimers = keyed && stageHasProcessingTimers(stage, router.nodes);
   const keys = new Map<string, KeyState>();
   const due: TimerEntry[] = [];
   if (keyed) {
     const wanted = new Set<string>();
     for (const it of items) if (it.kind === 'data' && it.key !== null) wanted.add(it.key);
     if (maxWm > wm0) due.push(...(await state.dueTimers(scope, 'event', maxWm)));
-    if (maxNow > before.now) due.push(...(await state.dueTimers(scope, 'processing', maxNow)));
+    if (processingTimers && maxNow > before.now) due.push(...(await state.dueTimers(scope, 'processing', maxNow)));
     for (const d of due) wanted.add(d.key);
     const stored = wanted.size ? await state.getMany(scope, [...wanted]) : new Map();
     count('stateReads', wanted.size);
@@ -208,14 +219,14 @@ export async function runShuffleBatch(
         if (keyed) fireTimers('event', wm);
       }
       if (wm === Infinity) now = Infinity;
-      if (keyed) fireTimers('processing', now);
+      if (processingTimers) fireTimers('processing', now);
       continue;
     }
     count('recordsIn');
     if (it.now > now) {
       now = it.now;
       out.now = now;
-      if (keyed) fireTimers('processing', now);
+      if (processingTimers) fireTimers('processing', now);
     }
     const prevLane = live[it.origin.lane];
     if (prevLane?.idle) live[it.origin.lane] = { wm: prevLane.wm, idle: false };
@@ -297,6 +308,6 @@ export async function runShuffleBatch(
   }
   const clearUpTo: Partial<Record<TimeDomain, number>> = {};
   if (wm > wm0) clearUpTo.event = wm;
-  if (now > before.now) clearUpTo.processing = now;
+  if (processingTimers && now > before.now) clearUpTo.processing = now;
   return { outputs: out, progress, keyWrites, timerAdds, clearUpTo, counts };
 }
