@@ -10,7 +10,7 @@ import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
 import { ConfigError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
-import { EsmEmulator } from './esm/emulator';
+import { EsmEmulator, type EsmOptions } from './esm/emulator';
 import { startDevUi, type DevUi } from './ui';
 import { assertPortFree } from './ui/server';
 import { localStageEnv } from './stage-env';
@@ -30,6 +30,8 @@ export interface DevOptions {
   readonly functionName?: string;
   /** Prefix of topic, table and group names (tests use one to stay apart). @default '' */
   readonly prefix?: string;
+  /** Emulator settings over dev's own (tests: retries). */
+  readonly esm?: Partial<EsmOptions>;
   /** Serve the live page (stage graph, rates, lag, watermarks, windows, results) on 127.0.0.1; port 0 or absent takes a free one. */
   readonly ui?: { readonly port?: number; readonly refreshMs?: number };
 }
@@ -123,6 +125,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
               },
             }
           : {}),
+        ...options.esm,
       }),
   );
   await Promise.all(emulators.map((e) => e.start('free')));

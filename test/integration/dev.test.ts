@@ -6,6 +6,7 @@ import { startDev } from '../../shared/local/dev';
 import { loadPipeline } from '../../shared/local/load-pipeline';
 import { START_AT } from '../fixtures/at-timestamp';
 import { example } from '../support/examples';
+import { DynamoProxy } from '../support/dynamo-proxy';
 import { waitForRecords } from '../support/kafka-read';
 
 jest.setTimeout(120_000);
@@ -133,6 +134,42 @@ describe('weir dev --lambda-endpoint', () => {
       await session.stop();
       server.close();
       for (const k of Object.keys(env)) delete process.env[k];
+    }
+  });
+});
+
+describe('weir dev when a batch keeps failing', () => {
+  it('retries it past maxRetries until it succeeds (no on-failure topic): nothing is skipped', async () => {
+    const prefix = `dev-retry-${randomBytes(3).toString('hex')}-`;
+    // The stage process dies at its next 5 DynamoDB requests once records flow: 5 failed
+    // invocations of the same batch, more than maxRetries (2).
+    let failing = false;
+    let refused = 0;
+    const proxy = new DynamoProxy(localDynamoEndpoint(), () => {
+      if (failing && refused < 5) {
+        refused++;
+        return { kind: 'kill-before' };
+      }
+      return { kind: 'forward' };
+    });
+    const endpoint = await proxy.start();
+    const file = resolve(__dirname, '../../examples/uppercase.ts');
+    const session = await startDev(example('uppercase'), file, { prefix, partitions: 1, batchingWindowMs: 50, dynamoEndpoint: endpoint, esm: { maxRetries: 2 } });
+    const kafka = new Kafka({ brokers: [localBrokers()], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    try {
+      failing = true;
+      await producer.connect();
+      await producer.send({ topic: `${prefix}lines`, messages: [{ value: 'kept' }, { value: 'despite failures' }] });
+      const got = (await waitForRecords(kafka, `${prefix}lines-upper`, 2)).map((r) => String(r.value));
+      expect(got).toEqual(['KEPT', 'DESPITE FAILURES']);
+      expect(refused).toBe(5);
+      expect(session.emulators[0]?.stats.failures).toBe(5);
+      expect(session.emulators[0]?.stats.toOnFailure).toBe(0);
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      await session.stop();
+      await proxy.stop();
     }
   });
 });

@@ -27,7 +27,7 @@ export interface EsmOptions {
   /** Physical topic name prefix (fresh names per local run). */
   readonly topicPrefix?: string;
   readonly invokeTimeoutMs?: number;
-  /** Where a batch goes after maxRetries (physical name). */
+  /** Where a batch goes after maxRetries (physical name); without one, a failing batch is retried until it succeeds. */
   readonly onFailureTopic?: string;
   /** Chaos: probability of delivering a successful batch again (a lost offset commit). */
   readonly redeliverRate?: number;
@@ -394,7 +394,9 @@ export class EsmEmulator {
         this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, error: err });
         this.stats.failures++;
         this.discardSandbox(id);
-        if (attempt >= maxRetries) {
+        // Without an on-failure destination the batch is never skipped: it is retried until it
+        // succeeds (as an MSK trigger in on-demand mode does), so a long outage loses nothing.
+        if (attempt >= maxRetries && this.producer && this.options.onFailureTopic) {
           await this.toOnFailure(records, err);
           break;
         }
@@ -436,10 +438,10 @@ export class EsmEmulator {
   }
 
   private async toOnFailure(records: KafkaRecord[], err: unknown): Promise<void> {
+    const topic = this.options.onFailureTopic as string;
     this.stats.toOnFailure += records.length;
-    if (!this.producer || !this.options.onFailureTopic) return;
-    await this.producer.send({
-      topic: this.options.onFailureTopic,
+    await (this.producer as Producer).send({
+      topic,
       acks: -1,
       messages: records.map((r) => ({
         key: r.key,
