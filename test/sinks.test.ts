@@ -69,3 +69,17 @@ describe('a sink that cannot take a record', () => {
     expect(dlq.map((o) => o.headers['weir-dlq-error'])).toEqual([expect.stringContaining('kafka sink "out" could not be written: no key for this one'), expect.stringContaining('kafka sink "out" could not be written')]);
   });
 });
+
+describe('dynamoSink with an item function', () => {
+  it('writes the item the function builds, with weirId added', async () => {
+    const p = pipeline('items');
+    p.source(kafkaSource({ topic: 'in' }))
+      .map((x) => x.toUpperCase())
+      .sinkTo(dynamoSink<string>({ table: 'items-table', item: (v, id) => ({ pk: v, len: v.length, from: id.split('/')[0] }) }));
+    const run = await runEmbedded(p, at([1, 'ab'], [2, 'c']), { partitions: 1 });
+    expect(run.outputs.filter((o) => o.topic === 'dynamodb:items-table').map((o) => o.value)).toEqual([
+      { pk: 'AB', len: 2, from: 's0', weirId: 's0/in/0/0/0' },
+      { pk: 'C', len: 1, from: 's0', weirId: 's0/in/0/1/0' },
+    ]);
+  });
+});

@@ -39,7 +39,7 @@ export function toOutputRecord(plan: PipelinePlan, r: KafkaRecord): OutputRecord
 }
 
 export function sinkRowToOutput(kind: 'dynamodb' | 'function', r: SinkRow): OutputRecord {
-  return { topic: `${kind}:${r.sink}`, partition: null, key: r.key, value: r.value, timestamp: r.timestamp, headers: { 'weir-id': r.id } };
+  return { topic: `${kind}:${r.sink}`, partition: null, key: r.key, value: r.item ?? r.value, timestamp: r.timestamp, headers: { 'weir-id': r.id } };
 }
 
 export function formatOutput(records: readonly OutputRecord[]): string {

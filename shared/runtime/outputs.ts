@@ -79,7 +79,8 @@ export class Outputs {
       });
       return;
     }
-    this.rows.push({ sink: sink.kind === 'dynamodb' ? sink.table : sink.name, id, key: el.key, value: el.value, timestamp: el.timestamp });
+    const item = sink.kind === 'dynamodb' && sink.item ? { ...sink.item(el.value, id), weirId: id } : undefined;
+    this.rows.push({ sink: sink.kind === 'dynamodb' ? sink.table : sink.name, id, key: el.key, value: el.value, timestamp: el.timestamp, ...(item ? { item } : {}) });
   }
 
   dlq(info: DlqInfo): void {

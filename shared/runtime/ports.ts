@@ -27,6 +27,8 @@ export interface SinkRow {
   readonly key: string | null;
   readonly value: unknown;
   readonly timestamp: number;
+  /** A DynamoDB sink's own item (its `item` function's result, with `weirId`), when it has one. */
+  readonly item?: Readonly<Record<string, unknown>>;
 }
 
 /** Writes non-Kafka sinks (DynamoDB tables, custom functions); idempotent by `id` where it can be. */

@@ -652,6 +652,14 @@ describe('DynamoSinkWriter', () => {
     await mem.write(rows);
     expect([...(mem.tables.get(sinkTable)?.keys() ?? [])].sort()).toEqual(first.map((i) => i.id?.S));
   });
+
+  it("puts a sink's own item (its item function's result with weirId) as DynamoDB attributes", async () => {
+    const writer = new DynamoSinkWriter({ client });
+    const item = { id: 'user#7', total: 3, tags: ['a', 'b'], nested: { ok: true }, skipped: undefined, weirId: 's1/op/user#7/0-10/0' };
+    await writer.write([{ sink: sinkTable, id: 's1/op/user#7/0-10/0', key: 'user#7', value: { total: 3 }, timestamp: 10, item }]);
+    const got = await client.send(new GetItemCommand({ TableName: sinkTable, Key: { id: { S: 'user#7' } }, ConsistentRead: true }));
+    expect(got.Item).toEqual({ id: { S: 'user#7' }, total: { N: '3' }, tags: { L: [{ S: 'a' }, { S: 'b' }] }, nested: { M: { ok: { BOOL: true } } }, weirId: { S: 's1/op/user#7/0-10/0' } });
+  });
 });
 
 

@@ -1,4 +1,5 @@
 import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { splitFunctionRows, type FunctionSinks } from '../../runtime/function-sinks';
 import type { SinkRow, SinkWriter } from '../../runtime/ports';
 import { forEachBounded, itemBytes, MAX_ITEM_BYTES, resolveRetry, showKey, withRetry, type RetryOptions } from './dynamo-common';
@@ -15,8 +16,12 @@ export interface DynamoSinkWriterOptions {
   readonly retry?: RetryOptions;
 }
 
-/** The DynamoDB item of a sink row: `{ id, value: JSON text, key (left out when null), timestamp }`. */
+/**
+ * The DynamoDB item of a sink row: the sink's own `item` (with `weirId`) when it has one,
+ * else `{ id, value: JSON text, key (left out when null), timestamp }`.
+ */
 export function sinkItem(row: SinkRow): Record<string, AttributeValue> {
+  if (row.item) return marshall(row.item, { removeUndefinedValues: true, convertClassInstanceToMap: true });
   return {
     [SINK_PARTITION_KEY]: { S: row.id },
     value: { S: JSON.stringify(row.value) ?? 'null' },
