@@ -5,14 +5,16 @@
  */
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { MultiBar, Presets } from 'cli-progress';
 import type { Pipeline } from '../shared/api/pipeline';
 import { ensureTables } from '../shared/adapters/dynamodb';
 import type { StageBundle } from '../shared/build/bundle';
+import { localDynamoClient } from '../shared/local/endpoints';
 import { EsmEmulator, type EsmStats } from '../shared/local/esm/emulator';
 import { BundleInvoker } from '../shared/local/esm/invoker';
+import { localStageEnv } from '../shared/local/stage-env';
 import type { PipelinePlan } from '../shared/plan/types';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './cpu';
 import { createTopics, endOffsets, readTopic, type ReadRecord } from './kafka';
@@ -153,7 +155,7 @@ async function prepare(env: WeirEnv, prefix: string): Promise<{ state: string; p
     ...plan.stages.map((s) => ({ topic: `${prefix}${plan.pipeline}-${s.id}-failed`, partitions: 1 })),
   ]);
   const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
-  const dynamo = localDynamo(env.dynamoEndpoint);
+  const dynamo = localDynamoClient(env.dynamoEndpoint);
   try {
     await ensureTables(dynamo, tables);
   } finally {
@@ -162,23 +164,9 @@ async function prepare(env: WeirEnv, prefix: string): Promise<{ state: string; p
   return tables;
 }
 
-function localDynamo(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-}
-
 /** The environment a stage function gets (as `weir run --local` gives it). */
 export function stageEnv(env: WeirEnv, prefix: string, tables: { state: string; progress: string }): Record<string, string> {
-  return {
-    WEIR_BROKERS: env.brokers,
-    WEIR_TOPIC_PREFIX: prefix,
-    WEIR_STATE_TABLE: tables.state,
-    WEIR_PROGRESS_TABLE: tables.progress,
-    WEIR_DYNAMODB_ENDPOINT: env.dynamoEndpoint,
-    WEIR_PARTITIONS: String(env.plan.topics.find((t) => t.role === 'source')?.partitions ?? 4),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  };
+  return localStageEnv({ brokers: env.brokers, prefix, tables, dynamoEndpoint: env.dynamoEndpoint, partitions: env.plan.topics.find((t) => t.role === 'source')?.partitions ?? 4 });
 }
 
 /**
@@ -334,7 +322,7 @@ export function pacedFeed(kafka: Kafka, partitions: number, rate: number, second
 export async function cleanup(env: WeirEnv, prefix: string): Promise<void> {
   const topics = (await env.admin.listTopics()).filter((t) => t.startsWith(prefix));
   if (topics.length) await env.admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
-  const dynamo = localDynamo(env.dynamoEndpoint);
+  const dynamo = localDynamoClient(env.dynamoEndpoint);
   try {
     for (const t of [env.plan.tables.state, env.plan.tables.progress]) await dynamo.send(new DeleteTableCommand({ TableName: prefix + t })).catch(() => undefined);
   } finally {

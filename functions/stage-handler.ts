@@ -19,6 +19,8 @@ export interface HandlerResult extends Partial<BatchReport> {
   readonly dynamo: DynamoUsage;
 }
 
+const NO_METER: ReturnType<typeof meterClient> = { usage: () => ({ writeRequests: 0, readRequests: 0, writeUnits: 0, readUnits: 0 }), reset: () => undefined };
+
 /**
  * The Lambda entry of one stage: builds clients once per container, then hands each MSK
  * event to the stage executor. It only wires; all logic is in the executor.
@@ -39,7 +41,8 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}),
     });
     const metrics: Partial<Record<MetricName, number>> = {};
-    const meter = meterClient(dynamo);
+    // Counting every item's bytes only serves the local emulator and the bench (WEIR_METER_DYNAMODB, set by localStageEnv).
+    const meter = process.env.WEIR_METER_DYNAMODB === '1' ? meterClient(dynamo) : NO_METER;
     const fault: FaultHook | undefined = cfg.chaosSeed !== undefined ? selfKillingFaults(cfg.chaosSeed) : undefined;
     const executor = new StageExecutor(
       p,

@@ -1,6 +1,5 @@
-import { localBrokers, localDynamoEndpoint } from './endpoints';
+import { localBrokers, localDynamoClient, localDynamoEndpoint } from './endpoints';
 import { resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Pipeline } from '../api/pipeline';
 import type { StartingPosition } from '../api/sources';
 import { ensureTables } from '../adapters/dynamodb';
@@ -73,7 +72,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
     say(`creating topics ${missing.map((t) => `${prefix}${t.name} (${t.partitions})`).join(', ')}`);
     await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
   }
-  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const dynamo = localDynamoClient(dynamoEndpoint);
   try {
     await ensureTables(dynamo, tables);
   } catch (err) {
@@ -85,7 +84,7 @@ export async function startDev(p: Pipeline, pipelineFile: string, options: DevOp
   const groupOf = (stage: string): string => `${prefix}weir-${plan.pipeline}-${stage}`;
   let ui: DevUi | undefined;
   if (options.ui) {
-    const uiDynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const uiDynamo = localDynamoClient(dynamoEndpoint);
     const started = await startDevUi(p, plan, {
       kafka,
       dynamo: uiDynamo,

@@ -1,7 +1,6 @@
-import { localBrokers, localDynamoEndpoint } from './endpoints';
+import { localBrokers, localDynamoClient, localDynamoEndpoint } from './endpoints';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
 import type { Pipeline } from '../api/pipeline';
 import { ensureTables } from '../adapters/dynamodb';
@@ -96,7 +95,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
   } catch (err) {
     throw new ConfigError(`cannot reach Kafka at ${brokers} (${(err as Error).message}); start the local services with \`npm run local:up\``);
   }
-  const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const dynamo = localDynamoClient(dynamoEndpoint);
   const producer = new KafkaProducer(kafka, prefix);
   const emulators: EsmEmulator[] = [];
   const failureProducer = kafka.producer();

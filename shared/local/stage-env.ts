@@ -1,3 +1,5 @@
+import { LOCAL_AWS } from './endpoints';
+
 /** The environment a local stage process gets: where Kafka and DynamoDB are, and its names. */
 export function localStageEnv(o: {
   brokers: string;
@@ -14,10 +16,11 @@ export function localStageEnv(o: {
     WEIR_PROGRESS_TABLE: o.tables.progress,
     WEIR_DYNAMODB_ENDPOINT: o.dynamoEndpoint,
     WEIR_PARTITIONS: String(o.partitions),
-    // DynamoDB Local takes any credentials; the SDK only needs some.
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
+    // The emulator and the bench read each invocation's DynamoDB usage; deployed stages skip counting it.
+    WEIR_METER_DYNAMODB: '1',
     ...(o.chaos !== undefined ? { WEIR_CHAOS_SEED: String(o.chaos) } : {}),
   };
 }

@@ -53,11 +53,13 @@ export class Outputs {
   }
 
   toStage(out: StageOutput, el: Element, key: string | null): void {
-    const partition = key !== null && out.keyByNode !== undefined ? partitionForKey(key, out.partitions) : this.inputPartition % out.partitions;
+    // The key's bytes once: murmur2 hashes the very bytes the record carries.
+    const keyBytes = key === null ? null : Buffer.from(key, 'utf8');
+    const partition = keyBytes !== null && out.keyByNode !== undefined ? partitionForKey(keyBytes, out.partitions) : this.inputPartition % out.partitions;
     this.records.push({
       topic: out.topic,
       partition,
-      key: key === null ? null : Buffer.from(key, 'utf8'),
+      key: keyBytes,
       value: Buffer.from(JSON.stringify(el.value ?? null), 'utf8'),
       timestamp: el.timestamp,
       headers: { [H_ORIGIN]: encodeEnvelope({ lane: this.lane, offset: this.offset, seq: this.seq++, edge: out.fromNode, now: this.now }) },
@@ -68,11 +70,12 @@ export class Outputs {
     const id = `${cause.id}/${cause.n++}`;
     if (sink.kind === 'kafka') {
       const key = sink.key ? sink.key(el.value) : el.key;
-      const partition = key === null ? this.inputPartition % sinkPartitions : partitionForKey(key, sinkPartitions);
+      const keyBytes = key === null ? null : Buffer.from(key, 'utf8');
+      const partition = keyBytes === null ? this.inputPartition % sinkPartitions : partitionForKey(keyBytes, sinkPartitions);
       this.records.push({
         topic: sink.topic,
         partition,
-        key: key === null ? null : Buffer.from(key, 'utf8'),
+        key: keyBytes,
         value: encodeValue(sink.serde as SerdeName, el.value),
         timestamp: el.timestamp,
         headers: { [H_ID]: id },
@@ -104,11 +107,12 @@ export class Outputs {
   /** Watermark markers go to every partition of every stage output, after the batch's data. */
   markers(outputs: readonly StageOutput[], marker: Marker, timestamp: number): void {
     const seen = new Set<string>();
+    const header = encodeMarker(marker);
     for (const out of outputs) {
       if (seen.has(out.topic)) continue;
       seen.add(out.topic);
       for (let p = 0; p < out.partitions; p++) {
-        this.records.push({ topic: out.topic, partition: p, key: null, value: null, timestamp, headers: { [H_MARKER]: encodeMarker(marker) } });
+        this.records.push({ topic: out.topic, partition: p, key: null, value: null, timestamp, headers: { [H_MARKER]: header } });
       }
     }
   }

@@ -30,7 +30,9 @@ describe('functionSink', () => {
     } finally {
       delete process.env.WEIR_TEST_SINK_FILE;
     }
-    await runLocal(p, FILE, input, { partitions: 2, batchSize: 2, stageEnv: { WEIR_TEST_SINK_FILE: join(dir, 'local.txt') } });
+    const local = await runLocal(p, FILE, input, { partitions: 2, batchSize: 2, stageEnv: { WEIR_TEST_SINK_FILE: join(dir, 'local.txt') } });
+    // Local stages meter their DynamoDB use (each batch writes its progress record at least).
+    expect(local.dynamo.writeRequests).toBeGreaterThanOrEqual(2);
     expect(seen(join(dir, 'embedded.txt'))).toEqual(['AGAIN', 'HELLO', 'ON LAMBDA', 'WEIR']);
     expect(seen(join(dir, 'local.txt'))).toEqual(['AGAIN', 'HELLO', 'ON LAMBDA', 'WEIR']);
   });
