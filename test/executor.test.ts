@@ -204,3 +204,27 @@ describe('timer index reads per time domain', () => {
     expect(pt.out).toEqual(['a:1', 'b:1', 'a:1', 'b:1', 'c:1']);
   });
 });
+
+describe('a keyed batch without key writes', () => {
+  it('writes its progress with a plain put, never as an empty state transaction', async () => {
+    const p = pipeline('marks');
+    p.source(kafkaSource({ topic: 'lines', eventTime: { outOfOrdernessMs: 0 } }))
+      .keyBy((w) => w)
+      .window(tumbling(1000))
+      .aggregate(count(), (w, n) => `${w}:${n}`)
+      .sinkTo(kafkaSink({ topic: 'out', value: 'string' }));
+    const h = new Harness(p, 2);
+    const commit = jest.spyOn(h.state, 'commit');
+    const put = jest.spyOn(h.progress, 'put');
+    h.produce('lines', 0, 10, 'a');
+    await h.deliver('s0');
+    await h.deliver('s1');
+    // One s1 partition got the word, the other only watermark markers.
+    expect(commit.mock.calls.map(([, writes]) => writes.length)).toEqual([1]);
+    const viaCommit = commit.mock.calls.map(([, , progress]) => progress?.scope);
+    const s1Progress = ['marks#s1#marks-s1-repartition#0', 'marks#s1#marks-s1-repartition#1'];
+    expect(s1Progress).toContain(viaCommit[0]);
+    // The other partition's progress is a put of its own (the memory store also puts the committed one).
+    expect(put.mock.calls.map(([scope]) => scope).filter((sc) => sc.includes('#s1#')).sort()).toEqual(s1Progress);
+  });
+});

@@ -45,27 +45,29 @@ export class DynamoProgressStore implements ProgressStore {
   }
 
   async put(scope: string, data: string): Promise<void> {
-    const scopeBytes = utf8Bytes(scope);
-    if (scopeBytes > MAX_PARTITION_KEY_BYTES) {
-      throw new StateTooLargeError(`progress scope ${showKey(scope)} is ${scopeBytes} bytes, over DynamoDB's ${MAX_PARTITION_KEY_BYTES}-byte partition key limit`, {
-        key: scope,
-        size: scopeBytes,
-        limit: MAX_PARTITION_KEY_BYTES,
-      });
-    }
-    const item: Record<string, AttributeValue> = {
-      [PROGRESS_PARTITION_KEY]: { S: scope },
-      [PROGRESS_DATA_ATTRIBUTE]: { S: data },
-      [PROGRESS_UPDATED_AT_ATTRIBUTE]: { N: String(Math.floor(this.now())) },
-    };
-    const size = itemBytes(item);
-    if (size > MAX_ITEM_BYTES) {
-      throw new StateTooLargeError(`progress of ${showKey(scope)} is ${size} bytes as a DynamoDB item, over the ${MAX_ITEM_BYTES}-byte (400 KB) limit`, {
-        key: scope,
-        size,
-        limit: MAX_ITEM_BYTES,
-      });
-    }
+    const item = progressItem(scope, data, this.now());
     await withRetry('PutItem', this.retry, () => this.client.send(new PutItemCommand({ TableName: this.table, Item: item })));
   }
+}
+
+/** The progress item of `scope`, checked against DynamoDB's key and item limits (the progress store and the state store's commits write it). */
+export function progressItem(scope: string, data: string, now: number): Record<string, AttributeValue> {
+  const scopeBytes = utf8Bytes(scope);
+  if (scopeBytes > MAX_PARTITION_KEY_BYTES) {
+    throw new StateTooLargeError(`progress scope ${showKey(scope)} is ${scopeBytes} bytes, over DynamoDB's ${MAX_PARTITION_KEY_BYTES}-byte partition key limit`, {
+      key: scope,
+      size: scopeBytes,
+      limit: MAX_PARTITION_KEY_BYTES,
+    });
+  }
+  const item: Record<string, AttributeValue> = {
+    [PROGRESS_PARTITION_KEY]: { S: scope },
+    [PROGRESS_DATA_ATTRIBUTE]: { S: data },
+    [PROGRESS_UPDATED_AT_ATTRIBUTE]: { N: String(Math.floor(now)) },
+  };
+  const size = itemBytes(item);
+  if (size > MAX_ITEM_BYTES) {
+    throw new StateTooLargeError(`progress of ${showKey(scope)} is ${size} bytes as a DynamoDB item, over the ${MAX_ITEM_BYTES}-byte (400 KB) limit`, { key: scope, size, limit: MAX_ITEM_BYTES });
+  }
+  return item;
 }

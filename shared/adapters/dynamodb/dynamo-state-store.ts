@@ -27,11 +27,9 @@ import {
   withRetry,
   type RetryOptions,
 } from './dynamo-common';
+import { progressItem } from './dynamo-progress-store';
 import { StateTooLargeError, StateUnavailableError } from './errors';
 import {
-  PROGRESS_DATA_ATTRIBUTE,
-  PROGRESS_PARTITION_KEY,
-  PROGRESS_UPDATED_AT_ATTRIBUTE,
   STATE_DATA_ATTRIBUTE,
   STATE_ITEM_SORT_KEY,
   STATE_PARTITION_KEY,
@@ -250,11 +248,7 @@ export class DynamoStateStore implements StateStore {
     const items: Array<{ op: TransactWriteItem; bytes: number; key?: string }> = [];
     if (progress) {
       if (!this.progressTable) throw new ConfigError('DynamoStateStore: commit with progress needs the progressTable option');
-      const item: Item = {
-        [PROGRESS_PARTITION_KEY]: { S: progress.scope },
-        [PROGRESS_DATA_ATTRIBUTE]: { S: progress.data },
-        [PROGRESS_UPDATED_AT_ATTRIBUTE]: { N: String(this.now()) },
-      };
+      const item = progressItem(progress.scope, progress.data, this.now());
       items.push({ op: { Put: { TableName: this.progressTable, Item: item } }, bytes: itemBytes(item) });
     }
     if (progress) units.push(items);
