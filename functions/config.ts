@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/runtime/errors';
+import { readKafkaAuthMode, type KafkaAuthMode } from './kafka-auth';
 
 /** A stage function's settings, from its environment; errors name the variable. */
 export interface StageConfig {
@@ -10,7 +11,7 @@ export interface StageConfig {
   readonly progressTable?: string;
   readonly dynamoEndpoint?: string;
   readonly region: string;
-  readonly kafkaAuth: 'none' | 'iam';
+  readonly kafkaAuth: KafkaAuthMode;
   readonly chaosSeed?: number;
 }
 
@@ -19,8 +20,7 @@ export function readStageConfig(env: NodeJS.ProcessEnv, stage?: string): StageCo
   if (!s) throw new ConfigError('WEIR_STAGE is not set; set it to the stage id this function runs (see `weir plan`)');
   const partitions = Number(env.WEIR_PARTITIONS ?? '4');
   if (!Number.isInteger(partitions) || partitions <= 0) throw new ConfigError(`WEIR_PARTITIONS must be a positive integer, got "${env.WEIR_PARTITIONS}"`);
-  const auth = env.WEIR_KAFKA_AUTH ?? 'none';
-  if (auth !== 'none' && auth !== 'iam') throw new ConfigError(`WEIR_KAFKA_AUTH must be "none" or "iam", got "${auth}"`);
+  const auth = readKafkaAuthMode(env);
   const chaos = env.WEIR_CHAOS_SEED;
   if (chaos !== undefined && !Number.isInteger(Number(chaos))) throw new ConfigError(`WEIR_CHAOS_SEED must be an integer, got "${chaos}"`);
   return {

@@ -28,14 +28,6 @@ export function readKafkaAuthMode(env: NodeJS.ProcessEnv): KafkaAuthMode {
   return auth;
 }
 
-/**
- * The environment `readStageConfig` validates: it knows "none" and "iam"; SCRAM is resolved
- * here, so it is handed on as "none" (no IAM signer) and `kafkaSecurity` adds TLS + SCRAM.
- */
-export function stageConfigEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return readKafkaAuthMode(env) === 'scram' ? { ...env, WEIR_KAFKA_AUTH: 'none' } : env;
-}
-
 export async function kafkaSecurity(
   env: NodeJS.ProcessEnv,
   region: string,

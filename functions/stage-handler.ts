@@ -10,7 +10,7 @@ import type { MetricName } from '../shared/runtime/ports';
 import { readStageConfig } from './config';
 import { isControlEvent, type ControlEvent } from './control-events';
 import { selfKillingFaults } from './faults';
-import { kafkaSecurity, stageConfigEnv } from './kafka-auth';
+import { kafkaSecurity } from './kafka-auth';
 import { stageObservability } from './observability';
 
 export interface HandlerResult extends Partial<BatchReport> {
@@ -31,7 +31,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
   const observability = stageObservability(process.env, p.name, stageId ?? process.env.WEIR_STAGE ?? 'unknown');
 
   const init = async (event: MskEvent | ControlEvent): Promise<Ready> => {
-    const cfg = readStageConfig(stageConfigEnv(process.env), stageId);
+    const cfg = readStageConfig(process.env, stageId);
     const plan = planPipeline(p, { defaultPartitions: cfg.partitions });
     const brokers = parseBrokers(cfg.brokers ?? (isControlEvent(event) ? undefined : event.bootstrapServers), 'WEIR_BROKERS (or the event bootstrapServers)');
     const security = await kafkaSecurity(process.env, cfg.region);

@@ -1,4 +1,5 @@
-import { kafkaSecurity, readKafkaAuthMode, stageConfigEnv } from '../../functions/kafka-auth';
+import { readStageConfig } from '../../functions/config';
+import { kafkaSecurity, readKafkaAuthMode } from '../../functions/kafka-auth';
 import { stageObservability } from '../../functions/observability';
 
 describe('kafka-auth (WEIR_KAFKA_AUTH)', () => {
@@ -20,8 +21,10 @@ describe('kafka-auth (WEIR_KAFKA_AUTH)', () => {
     await expect(kafkaSecurity({ WEIR_KAFKA_AUTH: 'scram' }, 'r')).rejects.toThrow(/^WEIR_KAFKA_SCRAM_SECRET_ARN is not set/);
     await expect(kafkaSecurity(env, 'r', { readSecret: async () => '{"username":1}' })).rejects.toThrow('needs string fields "username" and "password"');
     expect(() => readKafkaAuthMode({ WEIR_KAFKA_AUTH: 'tls' })).toThrow('WEIR_KAFKA_AUTH must be "none", "iam" or "scram", got "tls"');
-    expect(stageConfigEnv(env).WEIR_KAFKA_AUTH).toBe('none');
-    expect(stageConfigEnv({ WEIR_KAFKA_AUTH: 'iam' }).WEIR_KAFKA_AUTH).toBe('iam');
+    // The stage's configuration takes every mode kafkaSecurity knows, and refuses others with the same message.
+    expect(readStageConfig({ ...env, WEIR_STAGE: 's0' }).kafkaAuth).toBe('scram');
+    expect(readStageConfig({ WEIR_STAGE: 's0', WEIR_KAFKA_AUTH: 'iam' }).kafkaAuth).toBe('iam');
+    expect(() => readStageConfig({ WEIR_STAGE: 's0', WEIR_KAFKA_AUTH: 'tls' })).toThrow('WEIR_KAFKA_AUTH must be "none", "iam" or "scram", got "tls"');
   });
 });
 
