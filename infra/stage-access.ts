@@ -1,6 +1,7 @@
 import type { GraphNode } from '../shared/api/graph';
 import type { Pipeline } from '../shared/api/pipeline';
 import type { SinkSpec } from '../shared/api/sinks';
+import { failedTopicName } from '../shared/plan/names';
 import type { PipelinePlan, PlannedTopic, StagePlan } from '../shared/plan/types';
 import { stageNeedsTicks } from '../shared/runtime/executor';
 
@@ -21,9 +22,7 @@ export interface StageAccess {
   readonly failedTopic: string;
 }
 
-export function failedTopicName(pipeline: string, stage: string): string {
-  return `${pipeline}-${stage}-failed`;
-}
+export { failedTopicName };
 
 /** Consumer group of a stage's mapping on `topic`: `weir-<pipeline>-<stage>` as `weir dev` uses, suffixed per topic when a stage reads several. */
 export function consumerGroupId(plan: PipelinePlan, stage: StagePlan, topic: string): string {

@@ -7,6 +7,7 @@ import { ensureTables } from '../adapters/dynamodb';
 import { createKafka } from '../adapters/kafka/kafka-config';
 import { KafkaProducer } from '../adapters/kafka/kafka-producer';
 import { bundlePipeline, type StageBundle } from '../build/bundle';
+import { failedTopicName } from '../plan/names';
 import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
 import { ConfigError } from '../runtime/errors';
@@ -123,7 +124,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
     for (const s of plan.stages) {
       const b = bundles.find((x) => x.stage === s.id) as StageBundle;
-      const failed = `${prefix}${plan.pipeline}-${s.id}-failed`;
+      const failed = prefix + failedTopicName(plan.pipeline, s.id);
       emulators.push(
         new EsmEmulator(kafka, s, `${prefix}${s.id}`, b.file, env, {
           batchSize: options.batchSize ?? 100,
@@ -135,7 +136,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
         }, failureProducer),
       );
     }
-    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: `${prefix}${plan.pipeline}-${s.id}-failed`, numPartitions: 1, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
+    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: prefix + failedTopicName(plan.pipeline, s.id), numPartitions: 1, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
     // Stage by stage, partition batches round-robin, as the embedded runtime does: the same
     // schedule gives the same output, even for running aggregates over several partitions.
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);

@@ -13,6 +13,7 @@ import { LARGE_STATE_BYTES, type Clock, type Metrics, type MetricName, type Prog
 import { parseProgress, toJson, type Progress } from './progress';
 import { StageRouter } from './router';
 import { markerTimestamp, runSourceBatch } from './source-batch';
+import { progressScope, stateScope } from './scopes';
 import { runShuffleBatch, stageHasProcessingTimers } from './shuffle-batch';
 import { encodeMarker, H_MARKER } from './wire';
 
@@ -46,7 +47,6 @@ export class StageExecutor {
   readonly stage: StagePlan;
   private readonly router: StageRouter;
   private readonly operators = new Map<number, KeyedOperator>();
-  private readonly scopeBase: string;
 
   constructor(
     readonly pipeline: Pipeline,
@@ -59,7 +59,6 @@ export class StageExecutor {
     if (!stage) throw new ConfigError(`stage "${stageId}" is not in pipeline "${plan.pipeline}"; its stages are ${plan.stages.map((s) => s.id).join(', ')}`);
     this.stage = stage;
     this.router = new StageRouter(plan, stage, pipeline.nodes());
-    this.scopeBase = `${plan.pipeline}#${stage.id}`;
     for (const id of stage.nodeIds) {
       const n = this.router.node(id);
       if (n.kind === 'window') this.operators.set(id, windowOperator(n, stage.id));
@@ -151,7 +150,7 @@ export class StageExecutor {
   }
 
   private progressScope(topic: string, partition: number): string {
-    return `${this.scopeBase}#${topic}#${partition}`;
+    return progressScope(this.plan.pipeline, this.stage.id, topic, partition);
   }
 
   private count(name: MetricName, value = 1): void {
@@ -185,7 +184,7 @@ export class StageExecutor {
       this.count('recordsIn', r.recordsIn);
       this.count('dlqRecords', r.dlq);
     } else {
-      writes = await runShuffleBatch(this.router, this.operators, this.ports.state, `${this.scopeBase}#${partition}`, topic, partition, records, before);
+      writes = await runShuffleBatch(this.router, this.operators, this.ports.state, stateScope(this.plan.pipeline, this.stage.id, partition), topic, partition, records, before);
       outputs = writes.outputs;
       progress = writes.progress;
       for (const [k, v] of Object.entries(writes.counts)) this.count(k as MetricName, v);
@@ -200,7 +199,7 @@ export class StageExecutor {
     hook('after-sinks');
     let stateWrites = 0;
     if (writes) {
-      const scope = `${this.scopeBase}#${partition}`;
+      const scope = stateScope(this.plan.pipeline, this.stage.id, partition);
       if (writes.timerAdds.length) await this.ports.state.addTimers(scope, writes.timerAdds, String(info.firstOffset));
       // Without key writes the progress record goes alone: a plain put, not a one-item transaction (half the write units).
       if (writes.keyWrites.length) await this.ports.state.commit(scope, writes.keyWrites, { scope: pscope, data: toJson(progress) });

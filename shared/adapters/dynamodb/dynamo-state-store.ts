@@ -64,7 +64,8 @@ const BATCH_WRITE_MAX = 25;
 const TRANSACTION_ITEMS = 100;
 const TRANSACTION_BYTES = 3_500_000;
 const TIMER_KEYS_ATTRIBUTE = 'keys';
-const STATE_PARTS_ATTRIBUTE = 'parts';
+/** How many items a key's state spans when it spilled (absent: one). */
+export const STATE_PARTS_ATTRIBUTE = 'parts';
 /** A key's state above this many bytes spills into further items. */
 export const SPILL_BYTES = 300_000;
 const partSk = (i: number): string => `${STATE_ITEM_SORT_KEY}#${i}`;

@@ -1,4 +1,4 @@
-export { DynamoStateStore, sortableTime, timeFromSortable, stateItemPk, timerPk, timerSk, type DynamoStateStoreOptions } from './dynamo-state-store';
+export { DynamoStateStore, sortableTime, timeFromSortable, stateItemPk, timerPk, timerSk, STATE_PARTS_ATTRIBUTE, type DynamoStateStoreOptions } from './dynamo-state-store';
 export { DynamoProgressStore, type DynamoProgressStoreOptions } from './dynamo-progress-store';
 export { DynamoSinkWriter, sinkItem, type DynamoSinkWriterOptions } from './dynamo-sink-writer';
 export {

@@ -1,10 +1,11 @@
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { GraphNode } from '../../api/graph';
 import type { Pipeline } from '../../api/pipeline';
-import { DynamoStateStore, PROGRESS_DATA_ATTRIBUTE, PROGRESS_PARTITION_KEY, STATE_DATA_ATTRIBUTE, STATE_ITEM_SORT_KEY, STATE_PARTITION_KEY, STATE_SORT_KEY } from '../../adapters/dynamodb';
+import { DynamoStateStore, PROGRESS_DATA_ATTRIBUTE, PROGRESS_PARTITION_KEY, STATE_DATA_ATTRIBUTE, STATE_ITEM_SORT_KEY, STATE_PARTITION_KEY, STATE_PARTS_ATTRIBUTE, STATE_SORT_KEY, stateItemPk } from '../../adapters/dynamodb';
 import type { PipelinePlan } from '../../plan/types';
 import { loadKey } from '../../runtime/key-state';
 import { parseProgress, type LaneState } from '../../runtime/progress';
+import { progressScope, stateScope } from '../../runtime/scopes';
 import type { NextWindow, WindowFigures } from './snapshot';
 
 type Item = Record<string, AttributeValue>;
@@ -57,7 +58,7 @@ export class StateReader {
 
   /** The scope of a progress record, as the stage executor names it. */
   progressScope(stage: string, topic: string, partition: number): string {
-    return `${this.plan.pipeline}#${stage}#${topic}#${partition}`;
+    return progressScope(this.plan.pipeline, stage, topic, partition);
   }
 
   async windows(): Promise<WindowFigures> {
@@ -77,7 +78,7 @@ export class StateReader {
       keys++;
       let data = item[STATE_DATA_ATTRIBUTE]?.S ?? '';
       // A key whose state spilled over several items: read it whole, as the stage does.
-      if (Number(item.parts?.N ?? '1') > 1) data = (await this.store.getMany(where.scope, [where.key])).get(where.key)?.data ?? '';
+      if (Number(item[STATE_PARTS_ATTRIBUTE]?.N ?? '1') > 1) data = (await this.store.getMany(where.scope, [where.key])).get(where.key)?.data ?? '';
       const state = loadKey(where.key, { key: where.key, version: 0, data });
       for (const [id, opState] of Object.entries(state.ops)) {
         const n = nodes[Number(id)] as GraphNode | undefined;
@@ -103,8 +104,8 @@ export class StateReader {
   private keyOf(pk: string): { stage: string; partition: number; scope: string; key: string } | undefined {
     const m = /^#([^#]+)#(\d+)#k#/.exec(pk.slice(this.plan.pipeline.length));
     if (!pk.startsWith(this.plan.pipeline) || !m) return undefined;
-    const scope = `${this.plan.pipeline}#${m[1]}#${m[2]}`;
-    return { stage: m[1] as string, partition: Number(m[2]), scope, key: pk.slice(scope.length + 3) };
+    const scope = stateScope(this.plan.pipeline, m[1] as string, Number(m[2]));
+    return { stage: m[1] as string, partition: Number(m[2]), scope, key: pk.slice(stateItemPk(scope, '').length) };
   }
 
   private async *scan(table: string, keyItemsOnly = false): AsyncGenerator<Item> {
