@@ -59,7 +59,6 @@ export interface LocalRunResult {
   readonly initMs: number[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Retries of a failing batch: 20 ms doubling up to 2 s, 30 times, i.e. about 50 s of backoff

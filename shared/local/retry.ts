@@ -14,7 +14,7 @@ export interface RetryForOptions {
   readonly keepGoing?: () => boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `fn` until it succeeds, with exponential backoff, for a bounded time. For calls of the

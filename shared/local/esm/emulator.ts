@@ -2,7 +2,7 @@ import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { StartingPosition } from '../../api/sources';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
-import { retryFor } from '../retry';
+import { retryFor, sleep } from '../retry';
 import { BundleInvoker } from './invoker';
 import { LambdaApiInvoker, type FunctionInvoker } from './lambda-api-invoker';
 import { fromKafkaJs } from './kafka-records';
@@ -83,7 +83,6 @@ interface PartitionFeed {
   wake?: () => void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The Amazon MSK event source mapping, locally. A consumer group per stage fetches into
