@@ -176,7 +176,7 @@ export class EsmEmulator {
           if (Number(last) >= 0) resolveOffset(last);
           if (feed.fetched > before) feed.arrivals.push({ offset: before, at: Date.now() });
           if (feed.buffer.length >= (this.options.batchSize ?? 100)) feed.wake?.();
-          if (mode === 'free' && !feed.busy) this.drain(feed).catch((err: unknown) => this.running && this.options.onError?.(err));
+          if (mode === 'free' && !feed.busy) this.keepDraining(feed);
         },
       });
     } catch (err) {
@@ -306,6 +306,19 @@ export class EsmEmulator {
       this.feeds.set(key, f);
     }
     return f;
+  }
+
+  /**
+   * Starts a partition's worker. A worker that failed (its offset commit kept failing) is
+   * started again after a pause while records wait, rather than when new records arrive,
+   * which on a quiet partition may be never.
+   */
+  private keepDraining(feed: PartitionFeed): void {
+    this.drain(feed).catch((err: unknown) => {
+      if (!this.running) return;
+      this.options.onError?.(err);
+      setTimeout(() => this.running && !feed.busy && feed.buffer.length && this.keepDraining(feed), 1000).unref();
+    });
   }
 
   /** Free mode: one worker per partition, batching window honoured for partial batches. */
