@@ -36,11 +36,13 @@ export function runSourceBatch(router: StageRouter, source: SourceNode, partitio
     const mark = out.mark();
     try {
       const value = decodeSourceValue(source, rec);
-      const meta: RecordMeta = { topic, partition, offset: rec.offset, timestamp: rec.timestamp, key: rec.key?.toString('utf8') ?? null, headers: rec.headers };
-      const element = source.source.withMetadata ? { value, meta } : value;
-      const ts = et?.timestamp ? callUser(source, () => (et.timestamp as (v: unknown, m: RecordMeta) => number)(value, meta)) : rec.timestamp;
+      const key = rec.key?.toString('utf8') ?? null;
+      // The metadata object only when user code asks for it (one per record otherwise).
+      const meta = (): RecordMeta => ({ topic, partition, offset: rec.offset, timestamp: rec.timestamp, key, headers: rec.headers });
+      const element = source.source.withMetadata ? { value, meta: meta() } : value;
+      const ts = et?.timestamp ? callUser(source, () => (et.timestamp as (v: unknown, m: RecordMeta) => number)(value, meta())) : rec.timestamp;
       if (!Number.isFinite(ts)) throw new RecordError('RECORD_UNDECODABLE', `source "${topic}": event timestamp is not a finite number (${String(ts)})`);
-      router.push(out, source.id, { value: element, timestamp: ts, key: meta.key }, causeOf(`${stage.id}/${topic}/${partition}/${rec.offset}`));
+      router.push(out, source.id, { value: element, timestamp: ts, key }, causeOf(`${stage.id}/${topic}/${partition}/${rec.offset}`));
       // A record that ends in the dead-letter topic does not move event time: its timestamp may be as broken as its value.
       if (et) progress.maxTs = Math.max(progress.maxTs, ts);
     } catch (err) {
