@@ -1,5 +1,5 @@
 import type { Pipeline } from '../shared/api/pipeline';
-import { createDynamoClient, DynamoProgressStore, DynamoSinkWriter, DynamoStateStore, meterClient, type DynamoUsage } from '../shared/adapters/dynamodb';
+import { createDynamoClient, DynamoCommitLog, DynamoProgressStore, DynamoSinkWriter, meterClient, type DynamoUsage } from '../shared/adapters/dynamodb';
 import { createKafka, parseBrokers } from '../shared/adapters/kafka/kafka-config';
 import { KafkaProducer } from '../shared/adapters/kafka/kafka-producer';
 import { planPipeline } from '../shared/plan/planner';
@@ -50,11 +50,12 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       cfg.stage,
       {
         producer: new KafkaProducer(kafka, cfg.topicPrefix),
-        state: new DynamoStateStore({ client: dynamo, table: cfg.stateTable ?? plan.tables.state, progressTable: cfg.progressTable ?? plan.tables.progress }),
+        log: new DynamoCommitLog({ client: dynamo, table: cfg.stateTable ?? plan.tables.state }),
         progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
         sinks: new DynamoSinkWriter({ client: dynamo, functions: functionSinksOf(p) }),
         clock: { now: () => Date.now() },
         metrics: { count: (name, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
+        stateCacheBytes: stateCacheBytes(process.env),
       },
       fault,
     );
@@ -96,6 +97,15 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       throw err;
     }
   };
+}
+
+/**
+ * What an environment may cache of keyed state: WEIR_STATE_CACHE_MB, or a third of the
+ * function's memory (JSON bytes grow about threefold as objects in the heap).
+ */
+export function stateCacheBytes(env: NodeJS.ProcessEnv): number | undefined {
+  const mb = Number(env.WEIR_STATE_CACHE_MB ?? Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? NaN) / 3 / 3);
+  return Number.isFinite(mb) && mb > 0 ? Math.floor(mb * 1024 * 1024) : undefined;
 }
 
 /** Topics carry a per-deployment prefix on the wire; the plan knows them without it. */

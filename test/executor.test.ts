@@ -49,29 +49,29 @@ describe('stage executor on MSK events', () => {
     expect(h.records('out')).toHaveLength(3);
   });
 
-  it('counts each record once when a keyed batch crashes after its keys were written but before its progress', async () => {
+  it('counts each record once when a keyed batch crashes after its commit, before it returned', async () => {
     const h = new Harness(runningCount(), 1);
     h.produce('lines', 0, 1, 'a b a');
     await h.deliver('s0');
-    const commit = h.state.commit.bind(h.state);
-    h.state.commit = async (scope, writes) => {
-      await commit(scope, writes);
-      throw new InjectedCrash('after the key writes, before the progress record');
+    const append = h.log.append.bind(h.log);
+    h.log.append = async (scope, seq, body) => {
+      await append(scope, seq, body);
+      throw new InjectedCrash('after the commit, before the invocation returned');
     };
     await expect(h.deliver('s1')).rejects.toThrow(InjectedCrash);
-    h.state.commit = commit;
+    h.log.append = append;
     await h.deliver('s1');
     h.produce('lines', 0, 2, 'a');
     await h.deliver('s0');
     await h.deliver('s1');
-    // The first attempt wrote its outputs and its keys; the retry skipped every record by the fences.
+    // The first attempt wrote its outputs and committed; the retry found the batch done.
     expect(h.values('out')).toEqual([
       { w: 'a', n: 1 },
       { w: 'b', n: 1 },
       { w: 'a', n: 2 },
       { w: 'a', n: 3 },
     ]);
-    expect(h.metrics.duplicatesSkipped).toBe(3);
+    expect(h.metrics.batchesSkipped).toBe(1);
   });
 
   it('skips the whole batch when it crashed after its atomic commit, before returning', async () => {
@@ -170,43 +170,8 @@ describe('wire formats', () => {
   });
 });
 
-describe('timer index reads per time domain', () => {
-  const wordCount = (time: 'event' | 'processing'): ReturnType<typeof pipeline> => {
-    const p = pipeline(`wc-${time}`);
-    p.source(kafkaSource({ topic: 'lines', eventTime: { outOfOrdernessMs: 0 } }))
-      .flatMap((l) => l.split(' '))
-      .keyBy((w) => w)
-      .window(tumbling(1000, { time }))
-      .aggregate(count(), (w, n) => `${w}:${n}`)
-      .sinkTo(kafkaSink({ topic: 'out', value: 'string' }));
-    return p;
-  };
-
-  it('an event-time stage never queries or clears processing-time timers; a processing-time stage does', async () => {
-    const calls = async (time: 'event' | 'processing'): Promise<{ processing: number; out: string[] }> => {
-      const h = new Harness(wordCount(time), 1);
-      const due = jest.spyOn(h.state, 'dueTimers');
-      const clear = jest.spyOn(h.state, 'clearTimers');
-      for (const [i, line] of ['a b', 'a', 'b c', 'a'].entries()) {
-        h.now = 1000 * i;
-        h.produce('lines', 0, 1000 * i, line);
-        await h.deliver('s0');
-        await h.deliver('s1');
-      }
-      const processing = [...due.mock.calls, ...clear.mock.calls].filter(([, domain]) => domain === 'processing').length;
-      return { processing, out: h.records('out').map((r) => String(r.value)) };
-    };
-    const ev = await calls('event');
-    expect(ev.processing).toBe(0);
-    expect(ev.out).toEqual(['a:1', 'b:1', 'a:1', 'b:1', 'c:1']);
-    const pt = await calls('processing');
-    expect(pt.processing).toBeGreaterThan(0);
-    expect(pt.out).toEqual(['a:1', 'b:1', 'a:1', 'b:1', 'c:1']);
-  });
-});
-
-describe('a keyed batch without key writes', () => {
-  it('writes its progress with a plain put, never as an empty state transaction', async () => {
+describe('a keyed batch', () => {
+  it('commits one log entry per partition batch, with or without key changes, and writes no progress item of its own', async () => {
     const p = pipeline('marks');
     p.source(kafkaSource({ topic: 'lines', eventTime: { outOfOrdernessMs: 0 } }))
       .keyBy((w) => w)
@@ -214,17 +179,15 @@ describe('a keyed batch without key writes', () => {
       .aggregate(count(), (w, n) => `${w}:${n}`)
       .sinkTo(kafkaSink({ topic: 'out', value: 'string' }));
     const h = new Harness(p, 2);
-    const commit = jest.spyOn(h.state, 'commit');
+    const append = jest.spyOn(h.log, 'append');
     const put = jest.spyOn(h.progress, 'put');
     h.produce('lines', 0, 10, 'a');
     await h.deliver('s0');
     await h.deliver('s1');
-    // One s1 partition got the word, the other only watermark markers.
-    expect(commit.mock.calls.map(([, writes]) => writes.length)).toEqual([1]);
-    const viaCommit = commit.mock.calls.map(([, , progress]) => progress?.scope);
-    const s1Progress = ['marks#s1#marks-s1-repartition#0', 'marks#s1#marks-s1-repartition#1'];
-    expect(s1Progress).toContain(viaCommit[0]);
-    // The other partition's progress is a put of its own (the memory store also puts the committed one).
-    expect(put.mock.calls.map(([scope]) => scope).filter((sc) => sc.includes('#s1#')).sort()).toEqual(s1Progress);
+    // One s1 partition got the word, the other only watermark markers: one commit each.
+    expect(append.mock.calls.map(([scope, seq]) => `${scope}@${seq}`).sort()).toEqual(['marks#s1#0@1', 'marks#s1#1@1']);
+    const lines = append.mock.calls.map(([, , body]) => body.split('\n').length - 1).sort();
+    expect(lines).toEqual([0, 1]);
+    expect(put.mock.calls.map(([scope]) => scope).filter((sc) => sc.includes('#s1#'))).toEqual([]);
   });
 });

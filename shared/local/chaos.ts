@@ -1,6 +1,6 @@
 import { InjectedCrash } from '../runtime/errors';
 import type { CrashPoint, FaultHook } from '../runtime/executor';
-import type { KeyWrite, OutRecord, Producer, ProgressWrite, StateStore, StoredKey, TimerEntry } from '../runtime/ports';
+import type { CommitLog, OutRecord, Producer } from '../runtime/ports';
 
 /** mulberry32: a small seeded PRNG, so a chaos run is the same every time for one seed. */
 export function prng(seed: number): () => number {
@@ -22,7 +22,7 @@ export interface ChaosStats {
 
 /**
  * Deterministic fault injection for embedded runs: crashes at each point of an invocation
- * (including after some of its key writes), whole batches delivered again after success,
+ * (including halfway through a snapshot), whole batches delivered again after success,
  * and upstream records written twice. Each batch crashes a bounded number of times, so
  * every run ends.
  */
@@ -75,22 +75,17 @@ export class Chaos {
     };
   }
 
-  /** A state store that sometimes fails after committing only some of a batch's keys. */
-  stateStore(inner: StateStore): StateStore {
+  /**
+   * A commit log whose snapshots sometimes die half-written (the DynamoDB log writes parts,
+   * then the head: a crash in between leaves the old snapshot and the log in force).
+   */
+  commitLog(inner: CommitLog): CommitLog {
     return {
-      getMany: (scope: string, keys: readonly string[]): Promise<Map<string, StoredKey>> => inner.getMany(scope, keys),
-      dueTimers: (scope: string, d: 'event' | 'processing', upTo: number): Promise<TimerEntry[]> => inner.dueTimers(scope, d, upTo),
-      addTimers: (scope: string, e: readonly TimerEntry[], tag: string) => inner.addTimers(scope, e, tag),
-      clearTimers: (scope: string, d: 'event' | 'processing', upTo: number) => inner.clearTimers(scope, d, upTo),
-      commit: async (scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite) => {
-        if (writes.length > 1) {
-          const k = 1 + Math.floor(this.rand() * (writes.length - 1));
-          await inner.commit(scope, writes.slice(0, k));
-          this.maybeCrash(`state-write ${k}/${writes.length}`);
-          await inner.commit(scope, writes.slice(k), progress);
-          return;
-        }
-        await inner.commit(scope, writes, progress);
+      read: (scope, after) => inner.read(scope, after),
+      append: (scope, seq, body) => inner.append(scope, seq, body),
+      snapshot: async (scope, seq, body) => {
+        this.maybeCrash('mid-snapshot');
+        await inner.snapshot(scope, seq, body);
       },
     };
   }

@@ -4,12 +4,12 @@ import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
 import { MemoryBroker } from '../adapters/memory/memory-broker';
 import { MemorySinkWriter } from '../adapters/memory/memory-sinks';
-import { MemoryProgressStore, MemoryStateStore } from '../adapters/memory/memory-state-store';
+import { MemoryCommitLog, MemoryProgressStore } from '../adapters/memory/memory-commit-log';
 import { ConfigError, WeirError } from '../runtime/errors';
 import { StageExecutor } from '../runtime/executor';
 import { buildMskEvent, type KafkaRecord } from '../runtime/msk-event';
 import type { MetricName } from '../runtime/ports';
-import { Chaos, type ChaosStats } from './chaos';
+import { Chaos, prng, type ChaosStats } from './chaos';
 import { placeInput, type InputRecord } from './input-file';
 import { sinkRowToOutput, toOutputRecord, type OutputRecord } from './output-file';
 
@@ -30,12 +30,13 @@ export interface EmbeddedResult {
   readonly metrics: Record<MetricName, number>;
   readonly invocations: number;
   readonly stateWrites: number;
-  /** DynamoDB write requests the same run would make: transactions, timer index, progress. */
+  /** DynamoDB write requests the same run would make: log entries, snapshots, progress. */
   readonly writeRequests: number;
   readonly chaos?: ChaosStats;
 }
 
 const MAX_ATTEMPTS = 20;
+const ENVIRONMENTS_UNDER_CHAOS = 3;
 
 /**
  * Runs every stage of a pipeline in this process over in-memory topics and state,
@@ -58,19 +59,29 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   let clock = Number.NEGATIVE_INFINITY;
   const chaos = options.chaos !== undefined ? new Chaos(options.chaos) : undefined;
   const progress = new MemoryProgressStore();
-  const state = new MemoryStateStore(progress);
+  const log = new MemoryCommitLog();
   const fnSinks = functionSinksOf(p);
   const sinks = new MemorySinkWriter(fnSinks);
   const metrics = {} as Record<MetricName, number>;
   const ports = {
     producer: chaos ? chaos.producer(broker) : broker,
-    state: chaos ? chaos.stateStore(state) : state,
+    log: chaos ? chaos.commitLog(log) : log,
     progress,
     sinks,
     clock: { now: () => clock },
     metrics: { count: (name: MetricName, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
   };
-  const executors = plan.stages.map((s) => new StageExecutor(p, plan, s.id, ports, chaos?.hook));
+  // A chaos run gives each stage several environments and routes every invocation to one
+  // of them at random, as Lambda does: a partition's next batch often lands where its state
+  // is stale, and the environment must catch up from the log.
+  const environments = chaos ? ENVIRONMENTS_UNDER_CHAOS : 1;
+  const route = prng((options.chaos ?? 0) ^ 0x5eed);
+  const pools = plan.stages.map((s) => Array.from({ length: environments }, () => new StageExecutor(p, plan, s.id, ports, chaos?.hook)));
+  const executors = pools.map((pool) => pool[0] as StageExecutor);
+  const pick = (ex: StageExecutor): StageExecutor => {
+    const pool = pools[executors.indexOf(ex)] ?? [ex];
+    return pool[Math.floor(route() * pool.length)] ?? ex;
+  };
   const committed = new Map<string, number>();
   let invocations = 0;
 
@@ -80,7 +91,7 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
       chaos?.begin(id);
       invocations++;
       try {
-        await ex.handle(buildMskEvent(batch));
+        await pick(ex).handle(buildMskEvent(batch));
         return;
       } catch (err) {
         const retriable = err instanceof WeirError && err.retriable;
@@ -137,7 +148,7 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
     for (let q = 0; q < t.partitions; q++) for (const r of broker.all(t.name, q)) outputs.push(toOutputRecord(plan, r));
   }
   for (const row of sinks.log) outputs.push(sinkRowToOutput(fnSinks.has(row.sink) ? 'function' : 'dynamodb', row));
-  return { plan, outputs, metrics, invocations, stateWrites: state.stats.writes, writeRequests: state.stats.writeRequests + state.stats.timerWrites + progress.writes, ...(chaos ? { chaos: chaos.stats } : {}) };
+  return { plan, outputs, metrics, invocations, stateWrites: metrics.stateWrites ?? 0, writeRequests: log.stats.appends + log.stats.snapshots + progress.writes, ...(chaos ? { chaos: chaos.stats } : {}) };
 }
 
 function groupByPartition(batch: readonly KafkaRecord[]): KafkaRecord[][] {

@@ -72,3 +72,20 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
 }
+
+/**
+ * A stage partition's state does not fit in what an environment may hold of it: more
+ * partitions (keys spread over more environments) or more function memory is the fix.
+ */
+export class PartitionTooLargeError extends WeirError {
+  constructor(
+    readonly scope: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'STATE_TOO_LARGE',
+      `partition ${scope} holds ${Math.ceil(bytes / 1e6)} MB of state, over the ${Math.floor(limit / 1e6)} MB an environment may cache (WEIR_STATE_CACHE_MB, default a third of the function's memory): give the stage more partitions (its keys spread over more environments) or more memory`,
+    );
+  }
+}

@@ -2,32 +2,51 @@ import type { GraphNode } from '../api/graph';
 import type { Pipeline } from '../api/pipeline';
 import type { PipelinePlan, StagePlan } from '../plan/types';
 import { laneId } from '../plan/types';
-import { ConfigError } from './errors';
+import { ConfigError, StateConflictError } from './errors';
 import { decodeMskRecord, type KafkaRecord, type MskEvent } from './msk-event';
 import type { KeyedOperator } from './operators/keyed-operator';
 import { processOperator } from './operators/process-operator';
 import { runningOperator } from './operators/running-operator';
 import { windowOperator } from './operators/window-operator';
 import { Outputs } from './outputs';
-import { LARGE_STATE_BYTES, type Clock, type Metrics, type MetricName, type ProgressStore, type Producer, type SinkWriter, type StateStore } from './ports';
-import { parseProgress, toJson, type Progress } from './progress';
+import type { Clock, CommitLog, Metrics, MetricName, ProgressStore, Producer, SinkWriter } from './ports';
+import { emptyProgress, parseProgress, toJson, type Progress } from './progress';
 import { StageRouter } from './router';
 import { markerTimestamp, runSourceBatch } from './source-batch';
 import { progressScope, stateScope } from './scopes';
-import { runShuffleBatch, stageHasProcessingTimers } from './shuffle-batch';
+import { runShuffleBatch, stageHasProcessingTimers, type KeyDecoder } from './shuffle-batch';
+import { PartitionCache } from './state/partition-cache';
+import { PartitionState, type KeyOps } from './state/partition-state';
 import { encodeMarker, H_MARKER } from './wire';
 
 export interface ExecutorPorts {
   readonly producer: Producer;
-  readonly state: StateStore;
+  /** Keyed stages' commit logs (state, offsets, watermarks and fences, one entry per batch). */
+  readonly log: CommitLog;
+  /** Progress of stages without keyed state (sources, stateless stages). */
   readonly progress: ProgressStore;
   readonly sinks: SinkWriter;
   readonly clock: Clock;
   readonly metrics?: Metrics;
+  /** JSON bytes of keyed state this environment may hold between invocations. @default DEFAULT_STATE_CACHE_BYTES */
+  readonly stateCacheBytes?: number;
+  /** How a record key's bytes become its identity. @default UTF-8 text */
+  readonly decodeKey?: KeyDecoder;
 }
 
+/** What an environment caches of keyed state when not told: 256 MB of JSON. */
+export const DEFAULT_STATE_CACHE_BYTES = 256 * 1024 * 1024;
+/**
+ * A snapshot is written once the commits since the last one reach the state's own size (so
+ * snapshots cost no more than the changes, amortized), and no later than this many commits,
+ * so a log keeps every entry a cold reader needs (the DynamoDB log recycles its slots).
+ */
+export const SNAPSHOT_EVERY_ENTRIES = 1000;
+/** Below this, a log is short enough to read whole: no snapshot is worth its write. */
+export const MIN_SNAPSHOT_LOG_BYTES = 64 * 1024;
+
 /** Where a chaos run may crash an invocation; the executor calls it at each point. */
-export type CrashPoint = 'before-produce' | 'after-produce' | 'after-sinks' | 'after-state-write' | 'after-progress';
+export type CrashPoint = 'before-produce' | 'after-produce' | 'after-sinks' | 'after-state-write' | 'after-progress' | 'after-snapshot';
 export type FaultHook = (point: CrashPoint, info: { stage: string; topic: string; partition: number; firstOffset: number }) => void;
 
 export interface BatchReport {
@@ -47,6 +66,7 @@ export class StageExecutor {
   readonly stage: StagePlan;
   private readonly router: StageRouter;
   private readonly operators = new Map<number, KeyedOperator>();
+  private readonly cache: PartitionCache;
 
   constructor(
     readonly pipeline: Pipeline,
@@ -65,12 +85,26 @@ export class StageExecutor {
       else if (n.kind === 'running') this.operators.set(id, runningOperator(n));
       else if (n.kind === 'process') this.operators.set(id, processOperator(n, stage.id));
     }
+    const nextTimer = (ops: KeyOps, domain: 'event' | 'processing'): number | undefined => {
+      let next: number | undefined;
+      for (const [id, op] of this.operators) {
+        const t = op.nextTimer(ops[id], domain);
+        if (t !== undefined && (next === undefined || t < next)) next = t;
+      }
+      return next;
+    };
+    this.cache = new PartitionCache(ports.log, nextTimer, ports.stateCacheBytes ?? DEFAULT_STATE_CACHE_BYTES, (m, v) => this.count(m, v));
   }
 
   /** Handles one Lambda invocation; resolves after outputs, state and progress are durable. */
   async handle(event: MskEvent): Promise<BatchReport> {
     const groups = Object.values(event.records ?? {});
-    const results = await Promise.all(groups.map((g) => this.handlePartition(g.map(decodeMskRecord))));
+    // Every partition settles before the invocation answers: a partition still running after
+    // another failed would write after the retry of the same batch began.
+    const settled = await Promise.allSettled(groups.map((g) => this.handlePartition(g.map(decodeMskRecord))));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.map((r) => (r as PromiseFulfilledResult<{ recordsIn: number; skipped: boolean; stateWrites: number }>).value);
     return {
       partitions: groups.length,
       recordsIn: results.reduce((a, r) => a + r.recordsIn, 0),
@@ -87,8 +121,18 @@ export class StageExecutor {
     this.requireSourceTopic(topic);
     await this.sendMarker(topic, partition, Infinity, false);
     const scope = this.progressScope(topic, partition);
-    const progress = parseProgress(await this.ports.progress.get(scope));
-    await this.ports.progress.put(scope, toJson({ ...progress, emitted: { wm: Infinity, idle: false } }));
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.ports.progress.get(scope);
+      const progress = parseProgress(stored?.data);
+      if (progress.emitted.wm === Infinity) return;
+      try {
+        await this.ports.progress.put(scope, (stored?.seq ?? 0) + 1, toJson({ ...progress, emitted: { wm: Infinity, idle: false } }));
+        return;
+      } catch (err) {
+        // A batch of the partition committed in between: read again, at most a few times.
+        if (!(err instanceof StateConflictError) || attempt >= 5) throw err;
+      }
+    }
   }
 
   /** Whether the ticker has work here: idle detection for sources, processing time for timers. */
@@ -109,7 +153,18 @@ export class StageExecutor {
         const idle = source.source.eventTime?.idleTimeoutMs;
         if (idle === undefined) continue;
         for (let p = 0; p < partitionsOf(topic); p++) {
-          const progress = parseProgress(await this.ports.progress.get(this.progressScope(topic, p)));
+          const scope = this.progressScope(topic, p);
+          const stored = await this.ports.progress.get(scope);
+          if (!stored) {
+            // A partition never processed is idle only a timeout after the ticker first saw it,
+            // not from -inf: else its first records would be late behind another partition's
+            // event time. The first sighting is its first progress (seq 1), unless a batch won.
+            await this.ports.progress.put(scope, 1, toJson({ ...emptyProgress(), lastActivity: now })).catch((err: unknown) => {
+              if (!(err instanceof StateConflictError)) throw err;
+            });
+            continue;
+          }
+          const progress = parseProgress(stored.data);
           if (progress.emitted.wm === Infinity || progress.lastActivity + idle > now) continue;
           await this.sendMarker(topic, p, idleWatermark(progress.emitted.wm, progress.lastActivity, now), true);
         }
@@ -164,19 +219,19 @@ export class StageExecutor {
     if (!this.stage.inputTopics.includes(topic)) {
       throw new ConfigError(`stage ${this.stage.id} got records of topic "${topic}" but reads ${this.stage.inputTopics.join(', ')}; check the event source mapping`);
     }
-    const pscope = this.progressScope(topic, partition);
-    const before = parseProgress(await this.ports.progress.get(pscope));
-    const records = all.filter((r) => r.offset > before.offsetDone);
-    if (records.length === 0) {
-      this.count('batchesSkipped');
-      return { recordsIn: 0, skipped: true, stateWrites: 0 };
-    }
-    const info = { stage: this.stage.id, topic, partition, firstOffset: (records[0] as KafkaRecord).offset };
-    const hook = (p: CrashPoint): void => this.fault?.(p, info);
+    return this.stage.keyed ? this.handleKeyed(topic, partition, all) : this.handleProgressOnly(topic, partition, all);
+  }
 
+  /** Sources and stateless stages: progress alone, one write conditional on the seq read. */
+  private async handleProgressOnly(topic: string, partition: number, all: KafkaRecord[]): Promise<PartitionResult> {
+    const pscope = this.progressScope(topic, partition);
+    const stored = await this.ports.progress.get(pscope);
+    const before = parseProgress(stored?.data);
+    const records = all.filter((r) => r.offset > before.offsetDone);
+    if (records.length === 0) return this.skipped();
+    const hook = this.hookFor(topic, partition, records);
     let outputs: Outputs;
     let progress: Progress;
-    let writes: Awaited<ReturnType<typeof runShuffleBatch>> | undefined;
     if (this.stage.isSource) {
       const r = runSourceBatch(this.router, this.sourceNode(topic), partition, records, before, this.ports.clock.now());
       outputs = r.outputs;
@@ -184,38 +239,91 @@ export class StageExecutor {
       this.count('recordsIn', r.recordsIn);
       this.count('dlqRecords', r.dlq);
     } else {
-      writes = await runShuffleBatch(this.router, this.operators, this.ports.state, stateScope(this.plan.pipeline, this.stage.id, partition), topic, partition, records, before);
-      outputs = writes.outputs;
-      progress = writes.progress;
-      for (const [k, v] of Object.entries(writes.counts)) this.count(k as MetricName, v);
-      this.count('largeStateKeys', writes.keyWrites.filter((w) => w.data.length > LARGE_STATE_BYTES).length);
+      const ps = new PartitionState(() => undefined);
+      ps.progress = before;
+      const r = runShuffleBatch(this.router, this.operators, ps, topic, partition, records, this.ports.decodeKey);
+      outputs = r.outputs;
+      progress = ps.progress;
+      for (const [k, v] of Object.entries(r.counts)) this.count(k as MetricName, v);
     }
+    await this.emit(outputs, hook);
+    await this.ports.progress.put(pscope, (stored?.seq ?? 0) + 1, toJson(progress));
+    this.count('progressWrites');
+    hook('after-state-write');
+    hook('after-progress');
+    return { recordsIn: records.length, skipped: false, stateWrites: 0 };
+  }
 
+  /**
+   * Keyed stages: the partition's state as this environment holds it, caught up from the
+   * log; the batch applied in place; outputs produced (acked); then one log entry with the
+   * changed keys, offsets, watermarks and fences, conditional on no newer commit. Any
+   * failure drops the held state, so the retry starts from what was committed.
+   */
+  private async handleKeyed(topic: string, partition: number, all: KafkaRecord[]): Promise<PartitionResult> {
+    const scope = stateScope(this.plan.pipeline, this.stage.id, partition);
+    try {
+      const ps = await this.cache.load(scope);
+      const records = all.filter((r) => r.offset > ps.progress.offsetDone);
+      if (records.length === 0) return this.skipped();
+      const hook = this.hookFor(topic, partition, records);
+      await this.maybeSnapshot(scope, ps, hook);
+      const r = runShuffleBatch(this.router, this.operators, ps, topic, partition, records, this.ports.decodeKey);
+      for (const [k, v] of Object.entries(r.counts)) this.count(k as MetricName, v);
+      await this.emit(r.outputs, hook);
+      const { body, lines } = ps.encodeEntry(r.changed);
+      await this.ports.log.append(scope, ps.seq + 1, body);
+      ps.seq++;
+      ps.logBytes += body.length;
+      ps.logEntries++;
+      this.count('stateWrites', lines);
+      this.count('progressWrites');
+      this.count('stateBytes', ps.bytes);
+      hook('after-state-write');
+      hook('after-progress');
+      return { recordsIn: records.length, skipped: false, stateWrites: lines };
+    } catch (err) {
+      this.cache.evict(scope);
+      throw err;
+    }
+  }
+
+  /** Writes a snapshot of the state as committed, before a batch changes it, when the log since the last one has grown enough. */
+  private async maybeSnapshot(scope: string, ps: PartitionState, hook: (p: CrashPoint) => void): Promise<void> {
+    const due = ps.logEntries >= SNAPSHOT_EVERY_ENTRIES || (ps.logBytes >= MIN_SNAPSHOT_LOG_BYTES && ps.logBytes >= ps.bytes);
+    if (!due) return;
+    await this.ports.log.snapshot(scope, ps.seq, ps.encodeSnapshot());
+    ps.logBytes = 0;
+    ps.logEntries = 0;
+    this.count('snapshots');
+    hook('after-snapshot');
+  }
+
+  /** Produce (acks=all), then the other sinks: before any commit, so a crash repeats them, never loses them. */
+  private async emit(outputs: Outputs, hook: (p: CrashPoint) => void): Promise<void> {
     hook('before-produce');
     if (outputs.records.length) await this.ports.producer.send(outputs.records);
     this.count('recordsOut', outputs.records.length);
     hook('after-produce');
     if (outputs.rows.length) await this.ports.sinks.write(outputs.rows);
     hook('after-sinks');
-    let stateWrites = 0;
-    if (writes) {
-      const scope = stateScope(this.plan.pipeline, this.stage.id, partition);
-      if (writes.timerAdds.length) await this.ports.state.addTimers(scope, writes.timerAdds, String(info.firstOffset));
-      // Without key writes the progress record goes alone: a plain put, not a one-item transaction (half the write units).
-      if (writes.keyWrites.length) await this.ports.state.commit(scope, writes.keyWrites, { scope: pscope, data: toJson(progress) });
-      else await this.ports.progress.put(pscope, toJson(progress));
-      stateWrites = writes.keyWrites.length;
-      this.count('stateWrites', writes.keyWrites.length);
-      this.count('progressWrites');
-      hook('after-state-write');
-      for (const [domain, upTo] of Object.entries(writes.clearUpTo)) await this.ports.state.clearTimers(scope, domain as 'event' | 'processing', upTo);
-    } else {
-      await this.ports.progress.put(pscope, toJson(progress));
-      this.count('progressWrites');
-    }
-    hook('after-progress');
-    return { recordsIn: records.length, skipped: false, stateWrites };
   }
+
+  private hookFor(topic: string, partition: number, records: readonly KafkaRecord[]): (p: CrashPoint) => void {
+    const info = { stage: this.stage.id, topic, partition, firstOffset: (records[0] as KafkaRecord).offset };
+    return (p) => this.fault?.(p, info);
+  }
+
+  private skipped(): PartitionResult {
+    this.count('batchesSkipped');
+    return { recordsIn: 0, skipped: true, stateWrites: 0 };
+  }
+}
+
+interface PartitionResult {
+  readonly recordsIn: number;
+  readonly skipped: boolean;
+  readonly stateWrites: number;
 }
 
 /**

@@ -36,55 +36,49 @@ export interface SinkWriter {
   write(rows: readonly SinkRow[]): Promise<void>;
 }
 
-/** One key's state item as stored: JSON-able, with an optimistic version. */
-export interface StoredKey {
-  readonly key: string;
-  readonly version: number;
-  readonly data: string;
+/** One commit (or snapshot) of a stage partition as the store holds it: an opaque body. */
+export interface LogRecord {
+  readonly seq: number;
+  readonly body: string;
 }
 
-export interface KeyWrite {
-  readonly key: string;
-  /** The version read (0 when the key did not exist); the write fails if it changed. */
-  readonly expectedVersion: number;
-  readonly data: string;
+/** What a partition's log holds after a point: a snapshot to start from (when needed) and the commits after it. */
+export interface LogRead {
+  /** Present when the read started from nothing, or the entries after `after` were already folded into it. */
+  readonly snapshot?: LogRecord;
+  /** Contiguous commits after the snapshot (or after `after`), in seq order. */
+  readonly entries: readonly LogRecord[];
 }
 
-/** A timer index entry: key `key` has its earliest timer of `domain` at `time`. */
-export interface TimerEntry {
-  readonly domain: 'event' | 'processing';
-  readonly time: number;
-  readonly key: string;
-}
-
-/** The progress record written with a keyed batch's state. */
-export interface ProgressWrite {
-  readonly scope: string;
-  readonly data: string;
-}
-
-/** Keyed state of one stage partition (scope = pipeline, stage and partition). */
-export interface StateStore {
-  getMany(scope: string, keys: readonly string[]): Promise<Map<string, StoredKey>>;
+/**
+ * The commit log of one keyed stage partition (DESIGN.md section 5). A batch's state
+ * changes, offsets, watermarks and fences are one entry, appended at seq n+1 only if no
+ * entry n+1 exists: that put is the batch's commit point, so a stale or concurrent
+ * invocation cannot commit. Snapshots bound the log.
+ */
+export interface CommitLog {
   /**
-   * Conditional writes, one per key; throws StateConflictError when a version moved.
-   * With `progress`, the progress record is written with the last of them: atomically
-   * where the store can (a DynamoDB transaction holds up to 100 items), and never before
-   * every key write has succeeded.
+   * The entries after `after` when the log still holds them all; otherwise (or without
+   * `after`) the latest snapshot and every entry after it.
    */
-  commit(scope: string, writes: readonly KeyWrite[], progress?: ProgressWrite): Promise<void>;
-  /** Timer index entries with time <= upTo (a key may be listed more than once). */
-  dueTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<TimerEntry[]>;
-  /** Adds index entries; `tag` names the batch, so a retried batch overwrites its own entries. */
-  addTimers(scope: string, entries: readonly TimerEntry[], tag: string): Promise<void>;
-  /** Drops every index entry with time <= upTo (their timers have fired). */
-  clearTimers(scope: string, domain: 'event' | 'processing', upTo: number): Promise<void>;
+  read(scope: string, after?: number): Promise<LogRead>;
+  /** Appends entry `seq`; throws StateConflictError when it exists (another invocation committed first). */
+  append(scope: string, seq: number, body: string): Promise<void>;
+  /** Stores the whole partition state as of `seq`, then retires the entries it covers. */
+  snapshot(scope: string, seq: number, body: string): Promise<void>;
 }
 
-/** Progress of one (stage, input topic, partition). */
+/** Progress of a stateless or source stage partition, with the seq it was committed at. */
+export interface StoredProgress {
+  readonly seq: number;
+  readonly data: string;
+}
+
+/** Progress of one (stage, input topic, partition) of a stage without keyed state. */
 export interface ProgressStore {
-  get(scope: string): Promise<string | undefined>;
-  put(scope: string, data: string): Promise<void>;
+  get(scope: string): Promise<StoredProgress | undefined>;
+  /** Writes progress `seq` only if the stored one is `seq - 1` (absent for seq 1); throws StateConflictError otherwise. */
+  put(scope: string, seq: number, data: string): Promise<void>;
 }
 
 export interface Clock {
@@ -105,8 +99,17 @@ export type MetricName =
   | 'windowsFired'
   | 'stateReads'
   | 'stateWrites'
-  | 'timerWrites'
   | 'progressWrites'
+  /** Batches whose partition state this environment already held at the latest commit. */
+  | 'cacheHits'
+  /** Batches that had to read missed commits (a stale cache) or restore the partition (a cold one). */
+  | 'cacheMisses'
+  | 'restores'
+  | 'snapshots'
+  /** Bytes of the partitions' state (JSON) after the batch: watch it before the cache limit is reached. */
+  | 'stateBytes'
+  /** Records whose firing (a window result, onTimer) threw: sent to the DLQ, the key goes on. */
+  | 'firingErrors'
   /** Keys written this batch whose state is over LARGE_STATE_BYTES (a hot key nearing DynamoDB's item limit; the store spills it). */
   | 'largeStateKeys';
 

@@ -63,20 +63,29 @@ export function parseProgress(text: string | undefined): Progress {
  * The watermark of a partition fed by `lanes`: the minimum over active lanes, as Flink's
  * StatusWatermarkValve; a lane not heard from yet holds it at -inf. When every lane is
  * idle the partition is idle and takes the maximum.
+ *
+ * `floor` is the watermark the partition already emitted: the result never goes below it.
+ * As in the valve, an active lane below the floor (one that just woke from idleness) takes
+ * no part in the minimum until it catches up, so a window that fired while the lane was
+ * idle never opens again (its records are late).
  */
-export function combineLanes(expected: readonly string[], lanes: Readonly<Record<string, LaneState>>): LaneState {
+export function combineLanes(expected: readonly string[], lanes: Readonly<Record<string, LaneState>>, floor = -Infinity): LaneState {
+  if (expected.length === 0) return { wm: floor, idle: false };
   let min = Infinity;
   let max = -Infinity;
   let active = 0;
+  let behind = 0;
   for (const id of expected) {
     const l = lanes[id];
-    if (!l) return { wm: -Infinity, idle: false };
+    if (!l) return { wm: floor, idle: false };
     max = Math.max(max, l.wm);
-    if (!l.idle) {
+    if (l.idle) continue;
+    if (l.wm < floor) behind++;
+    else {
       active++;
       min = Math.min(min, l.wm);
     }
   }
-  if (expected.length === 0) return { wm: -Infinity, idle: false };
-  return active === 0 ? { wm: max, idle: true } : { wm: min, idle: false };
+  if (active === 0) return behind > 0 ? { wm: floor, idle: false } : { wm: Math.max(max, floor), idle: true };
+  return { wm: Math.max(min, floor), idle: false };
 }

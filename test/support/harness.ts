@@ -1,7 +1,7 @@
 import type { Pipeline } from '../../shared/api';
 import { MemoryBroker } from '../../shared/adapters/memory/memory-broker';
 import { MemorySinkWriter } from '../../shared/adapters/memory/memory-sinks';
-import { MemoryProgressStore, MemoryStateStore } from '../../shared/adapters/memory/memory-state-store';
+import { MemoryCommitLog, MemoryProgressStore } from '../../shared/adapters/memory/memory-commit-log';
 import { planPipeline } from '../../shared/plan/planner';
 import type { PipelinePlan } from '../../shared/plan/types';
 import { StageExecutor, type FaultHook } from '../../shared/runtime/executor';
@@ -17,7 +17,7 @@ export class Harness {
   readonly plan: PipelinePlan;
   readonly broker = new MemoryBroker();
   readonly progress = new MemoryProgressStore();
-  readonly state = new MemoryStateStore(this.progress);
+  readonly log = new MemoryCommitLog();
   readonly sinks = new MemorySinkWriter();
   readonly metrics: Partial<Record<MetricName, number>> = {};
   now = 0;
@@ -39,7 +39,7 @@ export class Harness {
       stageId,
       {
         producer: this.broker,
-        state: this.state,
+        log: this.log,
         progress: this.progress,
         sinks: this.sinks,
         clock: { now: () => this.now },
@@ -54,8 +54,7 @@ export class Harness {
   }
 
   /** Delivers everything pending on the stage's inputs, one event per partition, committing after success. */
-  async deliver(stageId: string, batchSize = 100): Promise<number> {
-    const ex = this.executor(stageId);
+  async deliver(stageId: string, batchSize = 100, ex: StageExecutor = this.executor(stageId)): Promise<number> {
     let n = 0;
     for (const topic of ex.stage.inputTopics) {
       for (let p = 0; p < this.broker.partitions(topic); p++) {

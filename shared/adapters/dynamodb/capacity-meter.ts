@@ -15,10 +15,15 @@ type Item = Record<string, AttributeValue>;
 const kb = (item: Item | undefined): number => Math.max(1, Math.ceil((item ? itemBytes(item) : 0) / 1024));
 const rru = (bytes: number): number => Math.max(1, Math.ceil(bytes / 4096));
 
-/** Write units a request bills, by DynamoDB's pricing rules, from what it sends. */
-function writeUnits(name: string, input: Record<string, unknown>): number {
-  if (name === 'PutItemCommand') return kb(input.Item as Item);
-  if (name === 'DeleteItemCommand' || name === 'UpdateItemCommand') return 1;
+/**
+ * Write units a request bills, by DynamoDB's pricing rules: a put or delete bills the larger
+ * of the item before and after (the adapters ask for the old item, ALL_OLD, where one may exist).
+ */
+function writeUnits(name: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
+  const old = output.Attributes as Item | undefined;
+  if (name === 'PutItemCommand') return Math.max(kb(input.Item as Item), old ? kb(old) : 1);
+  if (name === 'DeleteItemCommand') return old ? kb(old) : 1;
+  if (name === 'UpdateItemCommand') return 1;
   if (name === 'BatchWriteItemCommand') {
     let units = 0;
     for (const reqs of Object.values((input.RequestItems ?? {}) as Record<string, Array<{ PutRequest?: { Item: Item } }>>)) {
@@ -62,7 +67,7 @@ export function meterClient(client: DynamoDBClient): { usage: () => DynamoUsage;
       const result = await next(args);
       if (WRITES.has(name)) {
         usage.writeRequests++;
-        usage.writeUnits += writeUnits(name, args.input as Record<string, unknown>);
+        usage.writeUnits += writeUnits(name, args.input as Record<string, unknown>, result.output as unknown as Record<string, unknown>);
       } else if (READS.has(name)) {
         usage.readRequests++;
         usage.readUnits += readUnits(name, result.output as unknown as Record<string, unknown>);

@@ -123,13 +123,14 @@ function numberBytes(n: string): number {
   return Math.ceil(Math.max(1, digits.length) / 2) + 2;
 }
 
-/** Item size by DynamoDB's rules: attribute name lengths plus value sizes (S, N, NULL, BOOL). */
+/** Item size by DynamoDB's rules: attribute name lengths plus value sizes (S, N, B, NULL, BOOL). */
 export function itemBytes(item: Readonly<Record<string, AttributeValue>>): number {
   let total = 0;
   for (const [name, v] of Object.entries(item)) {
     total += utf8Bytes(name);
     if (v.S !== undefined) total += utf8Bytes(v.S);
     else if (v.N !== undefined) total += numberBytes(v.N);
+    else if (v.B !== undefined) total += v.B.length;
     else if (v.NULL !== undefined || v.BOOL !== undefined) total += 1;
     else total += utf8Bytes(JSON.stringify(v));
   }

@@ -1,8 +1,9 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ProgressStore } from '../../runtime/ports';
+import { StateConflictError } from '../../runtime/errors';
+import type { ProgressStore, StoredProgress } from '../../runtime/ports';
 import { itemBytes, MAX_ITEM_BYTES, MAX_PARTITION_KEY_BYTES, resolveRetry, showKey, utf8Bytes, withRetry, type RetryOptions } from './dynamo-common';
 import { StateTooLargeError } from './errors';
-import { PROGRESS_DATA_ATTRIBUTE, PROGRESS_PARTITION_KEY, PROGRESS_UPDATED_AT_ATTRIBUTE } from './tables';
+import { PROGRESS_DATA_ATTRIBUTE, PROGRESS_PARTITION_KEY, PROGRESS_SEQ_ATTRIBUTE, PROGRESS_UPDATED_AT_ATTRIBUTE } from './tables';
 
 export interface DynamoProgressStoreOptions {
   /** Injected; the adapter never builds a client itself. */
@@ -13,7 +14,11 @@ export interface DynamoProgressStoreOptions {
   readonly retry?: RetryOptions;
 }
 
-/** Progress of (stage, input topic, partition) in the progress table: pk = scope, `data`, `updatedAt`. */
+/**
+ * Progress of (stage, input topic, partition) of a stage without keyed state, in the progress
+ * table: pk = scope, `seq`, `data`, `updatedAt`. Each put is conditional on the seq read, so a
+ * zombie or an overlapping invocation cannot move offsets or watermarks back.
+ */
 export class DynamoProgressStore implements ProgressStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
@@ -27,7 +32,7 @@ export class DynamoProgressStore implements ProgressStore {
     this.retry = resolveRetry(options.retry);
   }
 
-  async get(scope: string): Promise<string | undefined> {
+  async get(scope: string): Promise<StoredProgress | undefined> {
     // A scope too long to be a key was never written (put refuses it).
     if (utf8Bytes(scope) > MAX_PARTITION_KEY_BYTES) return undefined;
     const res = await withRetry('GetItem', this.retry, () =>
@@ -36,17 +41,38 @@ export class DynamoProgressStore implements ProgressStore {
           TableName: this.table,
           Key: { [PROGRESS_PARTITION_KEY]: { S: scope } },
           ConsistentRead: true,
-          ProjectionExpression: '#d',
-          ExpressionAttributeNames: { '#d': PROGRESS_DATA_ATTRIBUTE },
+          ProjectionExpression: '#d, #s',
+          ExpressionAttributeNames: { '#d': PROGRESS_DATA_ATTRIBUTE, '#s': PROGRESS_SEQ_ATTRIBUTE },
         }),
       ),
     );
-    return res.Item?.[PROGRESS_DATA_ATTRIBUTE]?.S;
+    const data = res.Item?.[PROGRESS_DATA_ATTRIBUTE]?.S;
+    // A record written before progress had a seq counts as seq 0's successor of nothing: seq 1.
+    return data === undefined ? undefined : { seq: Number(res.Item?.[PROGRESS_SEQ_ATTRIBUTE]?.N ?? 1), data };
   }
 
-  async put(scope: string, data: string): Promise<void> {
+  async put(scope: string, seq: number, data: string): Promise<void> {
     const item = progressItem(scope, data, this.now());
-    await withRetry('PutItem', this.retry, () => this.client.send(new PutItemCommand({ TableName: this.table, Item: item })));
+    item[PROGRESS_SEQ_ATTRIBUTE] = { N: String(seq) };
+    try {
+      await withRetry('PutItem', this.retry, () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: item,
+            ConditionExpression: seq === 1 ? 'attribute_not_exists(#pk)' : '#s = :prev',
+            ExpressionAttributeNames: seq === 1 ? { '#pk': PROGRESS_PARTITION_KEY } : { '#s': PROGRESS_SEQ_ATTRIBUTE },
+            ...(seq === 1 ? {} : { ExpressionAttributeValues: { ':prev': { N: String(seq - 1) } } }),
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
+        throw new StateConflictError(`progress of ${scope} moved past ${seq - 1} (another invocation committed first); the batch will be retried`);
+      }
+      throw err;
+    }
   }
 }
 

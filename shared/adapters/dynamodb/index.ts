@@ -1,4 +1,4 @@
-export { DynamoStateStore, sortableTime, timeFromSortable, stateItemPk, timerPk, timerSk, STATE_PARTS_ATTRIBUTE, type DynamoStateStoreOptions } from './dynamo-state-store';
+export { DynamoCommitLog, type DynamoCommitLogOptions } from './dynamo-commit-log';
 export { DynamoProgressStore, type DynamoProgressStoreOptions } from './dynamo-progress-store';
 export { DynamoSinkWriter, sinkItem, type DynamoSinkWriterOptions } from './dynamo-sink-writer';
 export {
@@ -9,11 +9,12 @@ export {
   PROGRESS_UPDATED_AT_ATTRIBUTE,
   SINK_PARTITION_KEY,
   STATE_DATA_ATTRIBUTE,
-  STATE_ITEM_SORT_KEY,
+  STATE_HEAD_SORT_KEY,
+  LOG_RING_SLOTS,
+  PROGRESS_SEQ_ATTRIBUTE,
   STATE_PARTITION_KEY,
   STATE_SORT_KEY,
   STATE_TTL_ATTRIBUTE,
-  STATE_VERSION_ATTRIBUTE,
   type EnsureTablesOptions,
   type WeirTableNames,
 } from './tables';

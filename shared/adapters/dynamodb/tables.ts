@@ -13,20 +13,32 @@ import { sleep } from './dynamo-common';
 /**
  * The two Weir tables. Attribute names are exported so the CDK stack builds the same schema.
  *
- * State table (`pk` S + `sk` S, TTL on `ttl`):
- *   key item     pk = `${scope}#k#${key}`     sk = `state`                               data, version, ttl
- *   timer bucket pk = `${scope}#t#${domain}`  sk = `${sortableTime(t)}#${batch tag}#${part}`  keys (string set)
- * Progress table (`pk` S): pk = scope, data, updatedAt.
+ * State table (`pk` S + `sk` S), one item collection per keyed stage partition (pk = scope):
+ *   log#<slot>          a commit: seq, data (deflated JSON lines) or parts + pid
+ *   logpart#<pid>#<i>   part i of a commit over PART_BYTES
+ *   head                the latest snapshot: snapSeq, snapId, parts
+ *   snap#<snapId>#<i>   part i of that snapshot
+ * Nothing live carries a TTL. The table keeps TTL enabled on `ttl` for items a later
+ * version may want to expire; Weir writes none.
+ * Progress table (`pk` S): pk = scope, seq, data, updatedAt.
  */
 export const STATE_PARTITION_KEY = 'pk';
 export const STATE_SORT_KEY = 'sk';
 export const STATE_TTL_ATTRIBUTE = 'ttl';
 export const STATE_DATA_ATTRIBUTE = 'data';
-export const STATE_VERSION_ATTRIBUTE = 'version';
-/** Sort key value of a key's state item. */
-export const STATE_ITEM_SORT_KEY = 'state';
+/** Sort key of a partition's snapshot head. */
+export const STATE_HEAD_SORT_KEY = 'head';
+/** Commits in a partition's ring; the executor snapshots at least every SNAPSHOT_EVERY_ENTRIES (1000) commits. */
+export const LOG_RING_SLOTS = 4096;
+/** Deflated bytes per item before a commit or snapshot spills into parts (items hold 400 KB). */
+export const PART_BYTES = 350 * 1024;
+export const logSk = (seq: number): string => `log#${String(seq % LOG_RING_SLOTS).padStart(4, '0')}`;
+export const logPartSk = (pid: string, i: number): string => `logpart#${pid}#${String(i).padStart(5, '0')}`;
+export const snapPartPrefix = (snapId: string): string => `snap#${snapId}#`;
+export const snapPartSk = (snapId: string, i: number): string => `${snapPartPrefix(snapId)}${String(i).padStart(5, '0')}`;
 export const PROGRESS_PARTITION_KEY = 'pk';
 export const PROGRESS_DATA_ATTRIBUTE = 'data';
+export const PROGRESS_SEQ_ATTRIBUTE = 'seq';
 export const PROGRESS_UPDATED_AT_ATTRIBUTE = 'updatedAt';
 /** Partition key of a DynamoDB sink table (items are put by weir-id). */
 export const SINK_PARTITION_KEY = 'id';

@@ -1,4 +1,5 @@
 import type { Cause, Element } from '../element';
+import type { RecordError } from '../errors';
 
 export type TimeDomain = 'event' | 'processing';
 
@@ -14,6 +15,12 @@ export interface KeyedContext {
   /** Sends a record too late for every window to the late side output. */
   late(el: Element, cause: Cause): void;
   count(metric: 'lateRecords' | 'windowsFired'): void;
+  /**
+   * Reports a user function that threw while a timer fired (`what` names the window or
+   * timer): the firing goes to the DLQ and counts as done. Outside firing it rethrows, so
+   * the input record goes to the DLQ instead.
+   */
+  fail(err: RecordError, what: string): void;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { GraphNode } from '../../api/graph';
 import type { Collector, ListState, MapState, ProcessContext, StateSpec, TimerService, ValueState } from '../../api/state';
 import type { Json } from '../../api/types';
 import { causeOf, type Cause, type Element } from '../element';
+import { RecordError } from '../errors';
 import { callUser } from '../router';
 import type { KeyedContext, KeyedOperator, TimeDomain } from './keyed-operator';
 
@@ -75,8 +76,11 @@ export function processOperator(node: ProcessNode, stage: string): KeyedOperator
       deleteEventTimeTimer: (t) => void (st.te = st.te.filter((x) => x !== t)),
       deleteProcessingTimeTimer: (t) => void (st.tp = st.tp.filter((x) => x !== t)),
     };
-    const out: Collector<unknown> = { collect: (value, ts) => ctx.emit(value, ts ?? timestamp, cause) };
+    // Emitted only once the user function returned: one that throws emits nothing.
+    const collected: Array<[unknown, number]> = [];
+    const out: Collector<unknown> = { collect: (value, ts) => void collected.push([value, ts ?? timestamp]) };
     callUser(node, () => body({ key: ctx.key, timestamp, state: handles as ProcessContext<StateSpec>['state'], timers }, out));
+    for (const [value, ts] of collected) ctx.emit(value, ts, cause);
     return st;
   };
 
@@ -103,7 +107,17 @@ export function processOperator(node: ProcessNode, stage: string): KeyedOperator
         else st.tp = st.tp.slice(1);
         if (onTimer) {
           const cause = causeOf(`${stage}/${node.name}/${ctx.key}/t${domain === 'event' ? 'e' : 'p'}${t}`);
-          run(ctx, st, t, cause, (pctx, out) => onTimer.call(node.fn, t, { ...pctx, timeDomain: domain }, out));
+          const before = { s: structuredClone(st.s), te: [...st.te], tp: [...st.tp] };
+          try {
+            run(ctx, st, t, cause, (pctx, out) => onTimer.call(node.fn, t, { ...pctx, timeDomain: domain }, out));
+          } catch (err) {
+            if (!(err instanceof RecordError)) throw err;
+            // The state as it was before the failed firing, less the timer that fired.
+            st.s = before.s;
+            st.te = before.te;
+            st.tp = before.tp;
+            ctx.fail(err, `${domain}-time timer ${t}`);
+          }
         }
       }
       return result(st);

@@ -1,6 +1,7 @@
 import type { GraphNode } from '../../api/graph';
 import type { Json, TimeWindow } from '../../api/types';
 import { causeOf, type Cause, type Element } from '../element';
+import { RecordError } from '../errors';
 import { callUser } from '../router';
 import { assignSliding, assignTumbling, intersects, maxTimestamp } from '../windows/assign';
 import { countWindowOperator } from './count-window-operator';
@@ -40,9 +41,17 @@ export function windowOperator(node: WindowNode, stage: string): KeyedOperator {
 
   const fire = (ctx: KeyedContext, w: OpenWindow): void => {
     const window = { start: w.s, end: w.e };
-    const result = callUser(node, () => node.result(ctx.key, agg.getResult(w.acc), window));
-    ctx.emit(result, w.e - 1, causeOf(`${stage}/${node.name}/${ctx.key}/${w.s}-${w.e}/${w.f}`));
+    const firing = w.f;
     w.f++;
+    let result: unknown;
+    try {
+      result = callUser(node, () => node.result(ctx.key, agg.getResult(w.acc), window));
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      ctx.fail(err, `window [${w.s}, ${w.e}) firing ${firing}`);
+      return;
+    }
+    ctx.emit(result, w.e - 1, causeOf(`${stage}/${node.name}/${ctx.key}/${w.s}-${w.e}/${firing}`));
     ctx.count('windowsFired');
   };
   const add = (value: unknown, acc: Json): Json => callUser(node, () => agg.add(value, acc));
