@@ -9,7 +9,7 @@ import { processOperator } from './operators/process-operator';
 import { runningOperator } from './operators/running-operator';
 import { windowOperator } from './operators/window-operator';
 import { Outputs } from './outputs';
-import type { Clock, CommitLog, Metrics, MetricName, ProgressStore, Producer, SinkWriter } from './ports';
+import { LARGE_STATE_BYTES, type Clock, type CommitLog, type Metrics, type MetricName, type ProgressStore, type Producer, type SinkWriter } from './ports';
 import { emptyProgress, parseProgress, toJson, type Progress } from './progress';
 import { StageRouter } from './router';
 import { markerTimestamp, runSourceBatch } from './source-batch';
@@ -279,6 +279,7 @@ export class StageExecutor {
       this.count('stateWrites', lines);
       this.count('progressWrites');
       this.count('stateBytes', ps.bytes);
+      this.count('largeStateKeys', [...r.changed].filter((k) => ps.sizeOf(k) > LARGE_STATE_BYTES).length);
       hook('after-state-write');
       hook('after-progress');
       return { recordsIn: records.length, skipped: false, stateWrites: lines };

@@ -110,12 +110,13 @@ export type MetricName =
   | 'stateBytes'
   /** Records whose firing (a window result, onTimer) threw: sent to the DLQ, the key goes on. */
   | 'firingErrors'
-  /** Keys written this batch whose state is over LARGE_STATE_BYTES (a hot key nearing DynamoDB's item limit; the store spills it). */
+  /** Keys written this batch whose state is over LARGE_STATE_BYTES (a hot key: its commits spill into part items). */
   | 'largeStateKeys';
 
 /**
- * A key's state above this many bytes is reported in the `largeStateKeys` metric: the
- * DynamoDB store spills state over 300 KB into more items (400 KB is DynamoDB's item limit).
+ * A key's state above this many bytes is reported in the `largeStateKeys` metric: every
+ * commit that changes it carries it whole (the DynamoDB log spills commits over 350 KB
+ * into part items; 400 KB is DynamoDB's item limit).
  */
 export const LARGE_STATE_BYTES = 300_000;
 

@@ -96,6 +96,10 @@ export class DynamoCommitLog implements CommitLog {
       old = res.Attributes;
     } catch (err) {
       if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
+        // The parts written first belong to no commit: delete them, unless the slot names them
+        // (a put that landed but whose answer was lost, refused when the SDK sent it again).
+        const pid = item[PART_ID]?.S;
+        if (pid !== undefined && (await this.get(scope, logSk(seq)))?.[PART_ID]?.S !== pid) await this.deleteParts(scope, (i) => logPartSk(pid, i), Number(item[PARTS]?.N ?? 0));
         throw new StateConflictError(`partition ${scope}: commit ${seq} was already made by another invocation (a zombie, an overlapping batch or a stale environment); the batch will be retried`);
       }
       throw err;

@@ -51,6 +51,11 @@ export class PartitionState {
     this.refreshTimers(key, ops);
   }
 
+  /** JSON bytes of a key's state (0 when it has none). */
+  sizeOf(key: string): number {
+    return this.sizes.get(key) ?? 0;
+  }
+
   /** Re-reads a key's earliest timers after its state changed in place. */
   refreshTimers(key: string, ops: KeyOps): void {
     for (const d of DOMAINS) {
