@@ -30,17 +30,12 @@ export interface WeirStageProps {
   readonly topics: IDependable;
 }
 
-/** DynamoDB actions of the state and progress adapters (TransactWriteItems is authorised per item action). */
-export const STATE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
+/**
+ * DynamoDB actions of the commit log and progress store: consistent reads of a partition's
+ * head, snapshot parts and log tail (GetItem, Query), conditional puts of commits, snapshot
+ * parts, heads and progress (PutItem), and removal of replaced parts (DeleteItem).
+ */
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 /**
  * One stage: its Lambda function (the `bundlePipeline` bundle of the stage, Node.js 22), one MSK
