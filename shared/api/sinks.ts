@@ -16,7 +16,7 @@ export interface KafkaSinkSpec<T> {
   readonly serde: SerdeName;
   readonly partitions?: number;
   /** Kafka key of each record. @default the current key in a keyed stage, else null */
-  readonly key?: (value: T) => string | null;
+  readonly key?: (value: T) => string | Uint8Array | null;
 }
 
 export interface DynamoSinkSpec<T> {
@@ -45,7 +45,7 @@ export function kafkaSink<T>(options: {
   /** @default 'json' */
   readonly value?: SerdeName;
   readonly partitions?: number;
-  readonly key?: (value: T) => string | null;
+  readonly key?: (value: T) => string | Uint8Array | null;
 }): KafkaSinkSpec<T> {
   checkTopicName(options.topic, 'kafkaSink');
   if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions > 0)) {

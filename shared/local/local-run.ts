@@ -110,7 +110,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     }
 
     const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
-    const placed = placeInput(p.name, input, sourceTopics, (t) => plan.topics.find((x) => x.name === t)?.partitions ?? partitions);
+    const placed = placeInput(p.name, input, sourceTopics, (t) => plan.topics.find((x) => x.name === t)?.partitions ?? partitions, plan.limits.maxMessageBytes);
     for (let i = 0; i < placed.length; i += 1000) {
       await producer.send(placed.slice(i, i + 1000).map((r) => ({ ...r, headers: {} })));
       say(`produced ${Math.min(i + 1000, placed.length)}/${placed.length} input records`);

@@ -2,6 +2,7 @@ import type { GraphNode } from '../api/graph';
 import { laneId, type StagePlan } from '../plan/types';
 import { causeOf, type Cause, type Element } from './element';
 import { describeError, RecordError } from './errors';
+import { keyIdOf } from './keys';
 import { loadKey, serializeKey, type KeyState } from './key-state';
 import type { KafkaRecord } from './msk-event';
 import type { KeyedContext, KeyedOperator, TimeDomain } from './operators/keyed-operator';
@@ -54,7 +55,7 @@ function parse(rec: KafkaRecord): Item {
     if (header === undefined) throw new Error(`record lacks the ${H_ORIGIN} header Weir writes between stages`);
     const { edge, now, ...origin } = decodeEnvelope(header);
     const value: unknown = rec.value === null ? null : JSON.parse(rec.value.toString('utf8'));
-    return { kind: 'data', offset: rec.offset, origin, edge, key: rec.key?.toString('utf8') ?? null, value, now, rec };
+    return { kind: 'data', offset: rec.offset, origin, edge, key: keyIdOf(rec.key), value, now, rec };
   } catch (err) {
     return { kind: 'bad', offset: rec.offset, error: describeError(err), rec };
   }

@@ -1,0 +1,77 @@
+import { RecordError } from './errors';
+import type { OutRecord } from './ports';
+import { stateScope } from './scopes';
+
+/**
+ * Limits that a record can break no matter how often its batch is retried: they are checked
+ * where the record is made, so the one record goes to the dead-letter topic and the stage
+ * goes on (a batch that fails on a produce or a state write fails on every retry).
+ */
+
+/** Kafka's default `message.max.bytes` (1 MiB + 12), MSK's default too. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** DynamoDB's partition key limit; the state store keeps a key inside its partition key. */
+export const DYNAMODB_MAX_PARTITION_KEY_BYTES = 2048;
+
+export interface RecordLimits {
+  /** The largest record (as one record batch) the brokers take: the topics' `max.message.bytes`. */
+  readonly maxMessageBytes: number;
+}
+
+export const DEFAULT_LIMITS: RecordLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES };
+
+/**
+ * Bytes a key id of stage `stage` may have: the state store keeps it after `<scope>#k#` in a
+ * partition key (see the DynamoDB state store), and the longest scope is the highest
+ * partition's. A new store layout changes only this function.
+ */
+export function maxKeyIdBytes(pipeline: string, stage: string, partitions: number): number {
+  return DYNAMODB_MAX_PARTITION_KEY_BYTES - Buffer.byteLength(`${stateScope(pipeline, stage, Math.max(0, partitions - 1))}#k#`, 'utf8');
+}
+
+/** Throws a RecordError when key id `id` is longer than `max` bytes. */
+export function checkKeySize(id: string, max: number, operator: string): void {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most keys need no count.
+  if (id.length * 3 <= max) return;
+  const bytes = Buffer.byteLength(id, 'utf8');
+  if (bytes <= max) return;
+  throw new RecordError(
+    'USER_FUNCTION_FAILED',
+    `operator "${operator}" (keyBy) returned a key of ${bytes} bytes as stored, over the ${max} bytes a key may have (DynamoDB's ${DYNAMODB_MAX_PARTITION_KEY_BYTES}-byte partition key holds the stage's scope too); key by a shorter value, e.g. an id or a hash of it`,
+  );
+}
+
+/**
+ * Bytes of `r` as a record batch of its own, over-estimated: the v2 batch header (61), the
+ * record's varints at their widest, and each header's two length varints.
+ */
+export function recordBytes(r: Pick<OutRecord, 'key' | 'value' | 'headers'>): number {
+  let n = 61 + 36 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const [name, value] of Object.entries(r.headers)) n += 10 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+  return n;
+}
+
+/** Throws a RecordError when `r` is larger than the brokers take. */
+export function checkRecordSize(r: OutRecord, limits: RecordLimits, what: string): void {
+  const bytes = recordBytes(r);
+  if (bytes <= limits.maxMessageBytes) return;
+  throw new RecordError(
+    'USER_FUNCTION_FAILED',
+    `${what} is a record of ${bytes} bytes for topic "${r.topic}", over the ${limits.maxMessageBytes}-byte max message size; make the value smaller (or split it), or raise the topic's max.message.bytes and the pipeline's maxMessageBytes together`,
+  );
+}
+
+/**
+ * A dead-letter record that would itself be too large keeps as much of its value as fits, and
+ * says so in a header: the DLQ must take every record, or the batch could never finish.
+ */
+export function fitDlqRecord(r: OutRecord, limits: RecordLimits): OutRecord {
+  const over = recordBytes(r) - limits.maxMessageBytes;
+  if (over <= 0) return r;
+  const headers = { ...r.headers, 'weir-dlq-truncated': `value cut from ${r.value?.length ?? 0} bytes`, 'weir-dlq-key-bytes': String(r.key?.length ?? 0) };
+  const room = limits.maxMessageBytes - recordBytes({ key: null, value: null, headers });
+  const key = r.key !== null && r.key.length <= room / 2 ? r.key : null;
+  const value = r.value === null ? null : r.value.subarray(0, Math.max(0, room - (key?.length ?? 0)));
+  return { ...r, key, value, headers };
+}
