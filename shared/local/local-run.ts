@@ -96,7 +96,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     throw new ConfigError(`cannot reach Kafka at ${brokers} (${(err as Error).message}); start the local services with \`npm run local:up\``);
   }
   const dynamo = localDynamoClient(dynamoEndpoint);
-  const producer = new KafkaProducer(kafka, prefix);
+  const producer = new KafkaProducer(kafka, prefix, plan.limits.maxMessageBytes);
   const emulators: EsmEmulator[] = [];
   const failureProducer = kafka.producer();
   try {

@@ -121,12 +121,12 @@ function canonicalJson(value: unknown, bad: (why: string) => never, path = 'key'
 }
 
 /** The Kafka key of what a sink's key function returned: a string as a key id (see keyIdOfString), bytes as they are. */
-export function sinkKeyBytes(value: unknown, sink: string): Buffer | null {
+export function sinkKeyBytes(value: unknown): Buffer | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') {
-    if (!isWellFormed(value)) throw new RecordError('USER_FUNCTION_FAILED', `kafka sink "${sink}": key has an unpaired surrogate, which has no UTF-8 bytes`);
+    if (!isWellFormed(value)) throw new RecordError('USER_FUNCTION_FAILED', 'its key has an unpaired surrogate, which has no UTF-8 bytes');
     return keyBytesOf(keyIdOfString(value));
   }
   if (value instanceof Uint8Array) return Buffer.from(value);
-  throw new RecordError('USER_FUNCTION_FAILED', `kafka sink "${sink}": key must be a string, Uint8Array or null, got ${typeof value}`);
+  throw new RecordError('USER_FUNCTION_FAILED', `its key function returned a ${typeof value}; return a string, Uint8Array or null`);
 }

@@ -80,7 +80,7 @@ export class Outputs {
     const id = `${cause.id}/${cause.n++}`;
     if (sink.kind === 'kafka') {
       // The current key's own bytes by default (never its text re-encoded: binary keys must survive).
-      const keyBytes = sink.key ? sinkKeyBytes(sink.key(el.value), sink.topic) : keyBytesOf(el.key);
+      const keyBytes = sink.key ? sinkKeyBytes(sink.key(el.value)) : keyBytesOf(el.key);
       const partition = keyBytes === null ? this.inputPartition % sinkPartitions : partitionForKey(keyBytes, sinkPartitions);
       this.push({
         topic: sink.topic,

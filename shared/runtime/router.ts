@@ -96,13 +96,14 @@ export class StageRouter {
   }
 }
 
-/** Runs a write of `what`; any failure but a RecordError becomes one, so the input record goes to the DLQ. */
+/** Runs a write of `what`; a failure becomes a RecordError naming `what`, so the input record goes to the DLQ. */
 function unwritable(what: string, write: () => void): void {
   try {
     write();
   } catch (err) {
-    if (err instanceof RecordError) throw err;
-    throw new RecordError('USER_FUNCTION_FAILED', `${what} could not be written: ${err instanceof Error ? err.message : String(err)}`, err);
+    // Outputs' own RecordErrors (a record too large, a key without bytes) do not know the operator or sink.
+    const code = err instanceof RecordError && err.code === 'RECORD_UNDECODABLE' ? err.code : 'USER_FUNCTION_FAILED';
+    throw new RecordError(code, `${what} could not be written: ${err instanceof Error ? err.message : String(err)}`, err);
   }
 }
 
