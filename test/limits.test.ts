@@ -2,7 +2,7 @@ import { count, kafkaSink, kafkaSource, pipeline } from '../shared/api';
 import { splitBySize } from '../shared/adapters/kafka/split-by-size';
 import { runEmbedded } from '../shared/local/embedded';
 import { InputError } from '../shared/runtime/errors';
-import { maxKeyIdBytes, recordBytes } from '../shared/runtime/limits';
+import { fitDlqRecord, maxKeyIdBytes, recordBytes } from '../shared/runtime/limits';
 import type { OutRecord } from '../shared/runtime/ports';
 import { Harness } from './support/harness';
 
@@ -53,10 +53,11 @@ describe('an output record over the max message size', () => {
       `USER_FUNCTION_FAILED: kafka sink "out" could not be written: it is a record of ${4 * 1024 * 1024 + 97 + 10 + 'weir-id'.length + 's0/in/0/1/0'.length} bytes for topic "out", over the 1048588-byte max message size; make the value smaller (or split it), or raise the topic's max.message.bytes and the pipeline's maxMessageBytes together`,
     );
     // The 2 MB input does not fit the DLQ either: it keeps what fits and says so.
-    expect(dlq[0]?.headers['weir-dlq-truncated']).toBe('value cut from 2097152 bytes');
+    expect(dlq[0]?.headers['weir-dlq-truncated']).toBe(`value cut from 2097152 to ${dlq[0]?.value?.length} bytes`);
+    expect(dlq[0]?.value?.length).toBeGreaterThan(1_048_588 - 700);
     expect(dlq[0]?.value).toBe(mb2.slice(0, dlq[0]?.value?.length));
     const dlqRecord = h.broker.all('big-dlq', 0)[0] as OutRecord;
-    expect(recordBytes(dlqRecord)).toBe(1_048_588);
+    expect(recordBytes(dlqRecord)).toBeLessThanOrEqual(1_048_588);
     // 600 KB fits the DLQ whole.
     expect(dlq[1]?.value).toBe('y'.repeat(600_000));
     expect(dlq[1]?.headers['weir-dlq-truncated']).toBeUndefined();
@@ -107,5 +108,31 @@ describe('splitBySize', () => {
     const records = Array.from({ length: 100 }, (_, i) => rec('t', i % 3, 10, i));
     expect(splitBySize(records, 1_048_588)).toEqual([records]);
     expect(splitBySize([], 1000)).toEqual([]);
+  });
+});
+
+describe('fitDlqRecord', () => {
+  const limits = { maxMessageBytes: 4096 };
+  const dlq = (key: number, value: number): OutRecord => ({ topic: 'p-dlq', partition: 0, key: Buffer.alloc(key, 1), value: Buffer.alloc(value, 2), timestamp: 0, headers: { 'weir-dlq-error': 'e' } });
+
+  it('leaves a record that fits alone', () => {
+    const r = dlq(10, 3000);
+    expect(fitDlqRecord(r, limits)).toBe(r);
+  });
+
+  it('cuts the value to fit exactly, keeping a small key', () => {
+    const r = fitDlqRecord(dlq(10, 10_000), limits);
+    expect(r.key?.length).toBe(10);
+    expect(r.headers['weir-dlq-truncated']).toBe(`value cut from 10000 to ${r.value?.length} bytes`);
+    expect(recordBytes(r)).toBeLessThanOrEqual(4096);
+    expect(recordBytes(r)).toBeGreaterThan(4096 - 100);
+  });
+
+  it('drops a key that takes more than half the room, and says so', () => {
+    const r = fitDlqRecord(dlq(3000, 3000), limits);
+    expect(r.key).toBeNull();
+    expect(r.headers['weir-dlq-truncated']).toBe('key of 3000 bytes dropped');
+    expect(r.value?.length).toBe(3000);
+    expect(recordBytes(r)).toBeLessThanOrEqual(4096);
   });
 });

@@ -25,7 +25,7 @@ export function keyIdOf(bytes: Uint8Array | null | undefined): string | null {
 }
 
 /** The bytes of an escaped id exactly as keyIdOf writes it; undefined for any other text. */
-function unescape(id: string): Buffer | undefined {
+function unescaped(id: string): Buffer | undefined {
   const b64 = id.slice(KEY_ESCAPE.length);
   const bytes = Buffer.from(b64, 'base64url');
   // Node's base64 decoder skips junk silently, and bytes that have a text id are never escaped.
@@ -38,7 +38,7 @@ function unescape(id: string): Buffer | undefined {
 export function keyBytesOf(id: string | null): Buffer | null {
   if (id === null) return null;
   if (!id.startsWith(KEY_ESCAPE)) return Buffer.from(id, 'utf8');
-  const bytes = unescape(id);
+  const bytes = unescaped(id);
   if (bytes === undefined) throw new Error(`key id "${id.slice(0, 80)}" starts with ${KEY_ESCAPE} but is not an escaped key`);
   return bytes;
 }
@@ -49,7 +49,7 @@ export function keyBytesOf(id: string | null): Buffer | null {
  * given back; any string that is not an escaped id is its UTF-8 text.
  */
 export function keyIdOfString(text: string): string {
-  if (!text.startsWith(KEY_ESCAPE) || unescape(text) !== undefined) return text;
+  if (!text.startsWith(KEY_ESCAPE) || unescaped(text) !== undefined) return text;
   return KEY_ESCAPE + Buffer.from(text, 'utf8').toString('base64url');
 }
 

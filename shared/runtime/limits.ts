@@ -69,9 +69,15 @@ export function checkRecordSize(r: OutRecord, limits: RecordLimits, what: string
 export function fitDlqRecord(r: OutRecord, limits: RecordLimits): OutRecord {
   const over = recordBytes(r) - limits.maxMessageBytes;
   if (over <= 0) return r;
-  const headers = { ...r.headers, 'weir-dlq-truncated': `value cut from ${r.value?.length ?? 0} bytes`, 'weir-dlq-key-bytes': String(r.key?.length ?? 0) };
-  const room = limits.maxMessageBytes - recordBytes({ key: null, value: null, headers });
-  const key = r.key !== null && r.key.length <= room / 2 ? r.key : null;
-  const value = r.value === null ? null : r.value.subarray(0, Math.max(0, room - (key?.length ?? 0)));
-  return { ...r, key, value, headers };
+  // The key stays unless it takes more than half the room (then it is the problem, and dropped).
+  const key = r.key === null || r.key.length <= limits.maxMessageBytes / 2 ? r.key : null;
+  // The note's longest form, so the room left for the value holds whatever it says.
+  const longest = `value cut from ${r.value?.length ?? 0} to ${r.value?.length ?? 0} bytes; key of ${r.key?.length ?? 0} bytes dropped`;
+  const room = limits.maxMessageBytes - recordBytes({ key, value: null, headers: { ...r.headers, 'weir-dlq-truncated': longest } });
+  const value = r.value === null || r.value.length <= room ? r.value : r.value.subarray(0, Math.max(0, room));
+  const notes = [
+    ...(value !== r.value ? [`value cut from ${r.value?.length ?? 0} to ${value?.length ?? 0} bytes`] : []),
+    ...(key !== r.key ? [`key of ${r.key?.length ?? 0} bytes dropped`] : []),
+  ];
+  return { ...r, key, value, headers: { ...r.headers, 'weir-dlq-truncated': notes.join('; ') } };
 }
