@@ -101,7 +101,9 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
   const failureProducer = kafka.producer();
   try {
     say(`creating ${plan.topics.length} topics (prefix ${prefix}) and 2 tables`);
-    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
+    // The topics take what the pipeline says its records may be (maxMessageBytes), as a deployment must configure them.
+    const topicConfig = [...KEEP_RECORDS, { name: 'max.message.bytes', value: String(plan.limits.maxMessageBytes) }];
+    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: topicConfig })) });
     const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
     try {
       await ensureTables(dynamo, tables);
