@@ -1,4 +1,6 @@
 import { count, kafkaSink, kafkaSource, pipeline } from '../shared/api';
+import { runEmbedded } from '../shared/local/embedded';
+import { placeInput } from '../shared/local/input-file';
 import { RecordError } from '../shared/runtime/errors';
 import { keyBytesOf, keyIdOf, keyIdOfString, keyIdOfValue } from '../shared/runtime/keys';
 import { Harness } from './support/harness';
@@ -146,5 +148,30 @@ describe('keyBy values that used to be stringified', () => {
     expect(dlq[0]?.headers['weir-dlq-error']).toBe(
       'USER_FUNCTION_FAILED: operator "by-x" (keyBy) returned a Date object at key, which has no canonical form; return a string, number, boolean, bigint, Uint8Array, or an array / plain object of JSON values',
     );
+  });
+});
+
+describe('weir run files', () => {
+  it('take and give a non-UTF-8 key as its key id, through a keyed stage', async () => {
+    const p = pipeline('rk');
+    p.source(kafkaSource({ topic: 'in', withMetadata: true }))
+      .keyBy((r) => r.meta.keyBytes ?? new Uint8Array())
+      .aggregate(count())
+      .sinkTo(kafkaSink({ topic: 'out' }));
+    const input = [
+      { timestamp: 1, key: '~b64:_wE', value: 'a' },
+      { timestamp: 2, key: '~b64:_gE', value: 'b' },
+      { timestamp: 3, key: '~b64:_wE', value: 'c' },
+      { timestamp: 4, key: '~b64:plain', value: 'd' },
+    ];
+    const placed = placeInput('rk', input, ['in'], () => 1);
+    expect(placed.map((r) => r.key?.toString('hex'))).toEqual(['ff01', 'fe01', 'ff01', Buffer.from('~b64:plain').toString('hex')]);
+    const { outputs } = await runEmbedded(p, input, { partitions: 1 });
+    expect(outputs.filter((o) => o.topic === 'out').map((o) => [o.key, o.value])).toEqual([
+      ['~b64:_wE', 1],
+      ['~b64:_gE', 1],
+      ['~b64:_wE', 2],
+      ['~b64:fmI2NDpwbGFpbg', 1],
+    ]);
   });
 });
