@@ -49,7 +49,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       plan,
       cfg.stage,
       {
-        producer: new KafkaProducer(kafka, cfg.topicPrefix),
+        producer: new KafkaProducer(kafka, cfg.topicPrefix, plan.limits.maxMessageBytes),
         log: new DynamoCommitLog({ client: dynamo, table: cfg.stateTable ?? plan.tables.state }),
         progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
         sinks: new DynamoSinkWriter({ client: dynamo, functions: functionSinksOf(p) }),

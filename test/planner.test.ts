@@ -89,6 +89,6 @@ describe('planner', () => {
     expect(() => pipeline('Bad Name')).toThrow(/pipeline\("Bad Name"\): the name must be/);
     expect(() => kafkaSource({ topic: 'in', eventTime: { outOfOrdernessMs: -1 } })).toThrow(/eventTime.outOfOrdernessMs must be a number >= 0, got -1/);
     expect(() => kafkaSink({ topic: 'bad topic' })).toThrow(/topic "bad topic" is not a valid Kafka topic name/);
-    expect(() => tumbling(0)).toThrow(/tumbling: sizeMs must be a number > 0, got 0/);
+    expect(() => tumbling(0)).toThrow(/tumbling: sizeMs must be a positive integer \(ms\), got 0/);
   });
 });

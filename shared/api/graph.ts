@@ -2,7 +2,7 @@ import type { AggregateFunction } from './aggregates';
 import type { SinkSpec } from './sinks';
 import type { SourceSpec } from './sources';
 import type { KeyedProcessFunction, StateSpec } from './state';
-import type { Json, StageSettings } from './types';
+import type { Json, KeyValue, StageSettings } from './types';
 import type { WindowAssignerSpec } from './windows';
 
 /**
@@ -26,7 +26,7 @@ export type GraphNode =
   | (NodeBase & { readonly kind: 'filter'; readonly fn: (value: unknown) => boolean })
   | (NodeBase & { readonly kind: 'flatMap'; readonly fn: (value: unknown) => Iterable<unknown> | null | undefined })
   | (NodeBase & { readonly kind: 'union' })
-  | (NodeBase & { readonly kind: 'keyBy'; readonly fn: (value: unknown) => string | number })
+  | (NodeBase & { readonly kind: 'keyBy'; readonly fn: (value: unknown) => KeyValue })
   | (NodeBase & {
       readonly kind: 'running';
       readonly aggregate: AnyAggregate;

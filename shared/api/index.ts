@@ -1,5 +1,5 @@
 /** Weir's public API: build a pipeline, plan it, run it embedded or deploy it. */
-export { pipeline, Pipeline, DataStream, KeyedStream, WindowedStream } from './pipeline';
+export { pipeline, Pipeline, DataStream, KeyedStream, WindowedStream, type PipelineOptions } from './pipeline';
 export { kafkaSource, type KafkaSourceOptions, type EventTimeOptions, type SourceSpec, type SourceElement, type StartingPosition } from './sources';
 export { kafkaSink, dynamoSink, functionSink, type SinkSpec, type SinkRecord, type KafkaSinkSpec, type DynamoSinkSpec, type FunctionSinkSpec } from './sinks';
 export { tumbling, sliding, session, countWindow, globalWindow, countTrigger, type WindowAssignerSpec, type TriggerSpec, type TimeDomain } from './windows';
@@ -18,5 +18,5 @@ export {
   type StateSpec,
 } from './state';
 export type { SerdeName } from './serde';
-export type { Json, RecordMeta, StageSettings, TimeWindow } from './types';
+export type { Json, Key, KeyJson, KeyValue, RecordMeta, StageSettings, TimeWindow } from './types';
 export { WeirError, PipelineError, ConfigError, RecordError } from '../runtime/errors';

@@ -4,7 +4,7 @@ import type { AnyAggregate, GraphNode } from './graph';
 import type { SinkSpec } from './sinks';
 import type { SourceSpec } from './sources';
 import type { KeyedProcessFunction, StateSpec } from './state';
-import type { Json, StageSettings, TimeWindow } from './types';
+import type { Json, KeyValue, StageSettings, TimeWindow } from './types';
 import type { WindowAssignerSpec } from './windows';
 
 type NewNode = GraphNode extends infer N ? (N extends GraphNode ? Omit<N, 'id' | 'name'> & { name?: string } : never) : never;
@@ -18,13 +18,19 @@ type NewNode = GraphNode extends infer N ? (N extends GraphNode ? Omit<N, 'id' |
  */
 export class Pipeline {
   readonly name: string;
+  readonly options: PipelineOptions;
   private readonly graph: GraphNode[] = [];
 
-  constructor(name: string) {
+  constructor(name: string, options: PipelineOptions = {}) {
     if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(name)) {
       throw new ConfigError(`pipeline("${name}"): the name must be 1-40 of lower-case letters, digits and '-', starting with a letter or digit (it names topics, tables and functions)`);
     }
+    const max = options.maxMessageBytes;
+    if (max !== undefined && !(Number.isSafeInteger(max) && max >= MIN_MESSAGE_BYTES)) {
+      throw new ConfigError(`pipeline("${name}"): maxMessageBytes must be an integer >= ${MIN_MESSAGE_BYTES}, got ${max}`);
+    }
     this.name = name;
+    this.options = options;
   }
 
   /** Reads a source; see `kafkaSource`. @example p.source(kafkaSource({ topic: 'lines' })) */
@@ -50,12 +56,24 @@ export class Pipeline {
   }
 }
 
+/** Room for Weir's own headers and a DLQ record's headers; no broker is set lower. */
+const MIN_MESSAGE_BYTES = 4096;
+
+export interface PipelineOptions {
+  /**
+   * The largest record the brokers take (the topics' `max.message.bytes`). An output record
+   * over it goes to the dead-letter topic instead of failing its batch on every retry.
+   * @default 1048588 (Kafka's and MSK's default)
+   */
+  readonly maxMessageBytes?: number;
+}
+
 /**
  * Creates a pipeline. The module that builds it exports it as default.
  * @example export default pipeline('wordcount');
  */
-export function pipeline(name: string): Pipeline {
-  return new Pipeline(name);
+export function pipeline(name: string, options: PipelineOptions = {}): Pipeline {
+  return new Pipeline(name, options);
 }
 
 /** A stream of elements of type T (Flink's `DataStream`). */
@@ -89,8 +107,8 @@ export class DataStream<T> {
    * Partitions by key (a shuffle through a repartition topic); keyed operators follow.
    * @example words.keyBy((w) => w)
    */
-  keyBy(fn: (value: T) => string | number, name?: string): KeyedStream<T> {
-    const node = this.p.add({ kind: 'keyBy', fn: fn as (v: unknown) => string | number, inputs: [this.node.id], ...(name ? { name } : {}) });
+  keyBy(fn: (value: T) => KeyValue, name?: string): KeyedStream<T> {
+    const node = this.p.add({ kind: 'keyBy', fn: fn as (v: unknown) => KeyValue, inputs: [this.node.id], ...(name ? { name } : {}) });
     return new KeyedStream<T>(this.p, node);
   }
 

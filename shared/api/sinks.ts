@@ -5,6 +5,7 @@ import { checkTopicName } from './sources';
 /** A record handed to a custom sink, with its deterministic id for deduplication. */
 export interface SinkRecord<T> {
   readonly id: string;
+  /** The current key's id (docs/KEYS.md): its text when UTF-8, else `~b64:` + base64url. */
   readonly key: string | null;
   readonly value: T;
   readonly timestamp: number;
@@ -15,8 +16,11 @@ export interface KafkaSinkSpec<T> {
   readonly topic: string;
   readonly serde: SerdeName;
   readonly partitions?: number;
-  /** Kafka key of each record. @default the current key in a keyed stage, else null */
-  readonly key?: (value: T) => string | null;
+  /**
+   * Kafka key of each record: a string is a key id (its UTF-8 text unless `~b64:...`), bytes are written as they are.
+   * @default the current key's bytes (the source record's key in a source stage)
+   */
+  readonly key?: (value: T) => string | Uint8Array | null;
 }
 
 export interface DynamoSinkSpec<T> {
@@ -45,7 +49,7 @@ export function kafkaSink<T>(options: {
   /** @default 'json' */
   readonly value?: SerdeName;
   readonly partitions?: number;
-  readonly key?: (value: T) => string | null;
+  readonly key?: (value: T) => string | Uint8Array | null;
 }): KafkaSinkSpec<T> {
   checkTopicName(options.topic, 'kafkaSink');
   if (options.partitions !== undefined && !(Number.isInteger(options.partitions) && options.partitions > 0)) {

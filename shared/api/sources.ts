@@ -53,10 +53,15 @@ export interface SourceElement<V> {
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
+/** Why `topic` is not a name Kafka accepts (its own rule: 1-249 legal characters, not "." or ".."), or undefined. */
+export function invalidTopicName(topic: string): string | undefined {
+  if (TOPIC_NAME.test(topic) && topic !== '.' && topic !== '..') return undefined;
+  return `topic "${topic}" is not a valid Kafka topic name; use 1-249 of [a-zA-Z0-9._-], not "." or ".."`;
+}
+
 export function checkTopicName(topic: string, where: string): void {
-  if (!TOPIC_NAME.test(topic)) {
-    throw new ConfigError(`${where}: topic "${topic}" is not a valid Kafka topic name; use 1-249 of [a-zA-Z0-9._-]`);
-  }
+  const why = invalidTopicName(topic);
+  if (why) throw new ConfigError(`${where}: ${why}`);
 }
 
 /**

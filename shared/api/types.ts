@@ -1,8 +1,21 @@
 /** Values that can cross a stage boundary or live in state: they are stored as JSON. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-/** A key produced by `keyBy`; numbers are turned into their decimal string. */
+/**
+ * A key as user code sees it (ctx.key, result callbacks, sink records): its key id, the key's
+ * text when its bytes are UTF-8, else `~b64:` + base64url of the bytes (docs/KEYS.md).
+ */
 export type Key = string;
+
+/** JSON values a composite key may hold; see `KeyValue`. */
+export type KeyJson = string | number | boolean | null | readonly KeyJson[] | { readonly [field: string]: KeyJson };
+
+/**
+ * What `keyBy` may return. Keys are their bytes: strings as UTF-8, numbers, bigints and
+ * booleans as their text, bytes as they are, arrays and plain objects as canonical JSON
+ * (fields sorted). Anything else sends the record to the dead-letter topic.
+ */
+export type KeyValue = string | number | bigint | boolean | Uint8Array | readonly KeyJson[] | { readonly [field: string]: KeyJson };
 
 /** What a source knows about the Kafka record an element came from. */
 export interface RecordMeta {
@@ -11,7 +24,10 @@ export interface RecordMeta {
   readonly offset: number;
   /** Kafka record timestamp, ms since the epoch. */
   readonly timestamp: number;
+  /** The record's key id: its text when the key is UTF-8 (see `Key`); null without a key. */
   readonly key: string | null;
+  /** The record's key bytes, exactly as on the topic. */
+  readonly keyBytes: Uint8Array | null;
   readonly headers: Readonly<Record<string, string>>;
 }
 

@@ -17,8 +17,53 @@ export interface TriggerSpec {
   readonly purge: boolean;
 }
 
-function positive(name: string, field: string, v: number): void {
-  if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`${name}: ${field} must be a number > 0, got ${v}`);
+/**
+ * Counts and times are whole numbers: a count of 2.5 is never reached (the window never
+ * fires), and window bounds of fractional ms would not match the integer timestamps Kafka carries.
+ */
+function count(name: string, field: string, v: number): void {
+  if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`${name}: ${field} must be a positive integer, got ${v}`);
+}
+
+function duration(name: string, field: string, v: number): void {
+  if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`${name}: ${field} must be a positive integer (ms), got ${v}`);
+}
+
+function offset(name: string, v: number): void {
+  if (!Number.isSafeInteger(v)) throw new ConfigError(`${name}: offsetMs must be an integer (ms), got ${v}`);
+}
+
+/**
+ * Throws a ConfigError naming the field when an assigner cannot work. The builders below
+ * call it; the planner calls it again for assigners built by hand.
+ */
+export function checkAssigner(a: WindowAssignerSpec): void {
+  switch (a.kind) {
+    case 'tumbling':
+      duration('tumbling', 'sizeMs', a.sizeMs);
+      offset('tumbling', a.offsetMs);
+      return;
+    case 'sliding':
+      duration('sliding', 'sizeMs', a.sizeMs);
+      duration('sliding', 'slideMs', a.slideMs);
+      offset('sliding', a.offsetMs);
+      return;
+    case 'session':
+      duration('session', 'gapMs', a.gapMs);
+      return;
+    case 'count':
+      count('countWindow', 'size', a.size);
+      count('countWindow', 'slide', a.slide);
+      return;
+    case 'global':
+      count('countTrigger', 'count', a.trigger.count);
+      return;
+  }
+}
+
+function checked(a: WindowAssignerSpec): WindowAssignerSpec {
+  checkAssigner(a);
+  return a;
 }
 
 /**
@@ -26,8 +71,7 @@ function positive(name: string, field: string, v: number): void {
  * @example keyed.window(tumbling(5000)).aggregate(count())
  */
 export function tumbling(sizeMs: number, options: { time?: TimeDomain; offsetMs?: number } = {}): WindowAssignerSpec {
-  positive('tumbling', 'sizeMs', sizeMs);
-  return { kind: 'tumbling', time: options.time ?? 'event', sizeMs, offsetMs: options.offsetMs ?? 0 };
+  return checked({ kind: 'tumbling', time: options.time ?? 'event', sizeMs, offsetMs: options.offsetMs ?? 0 });
 }
 
 /**
@@ -35,9 +79,7 @@ export function tumbling(sizeMs: number, options: { time?: TimeDomain; offsetMs?
  * @example keyed.window(sliding(10_000, 5_000)).aggregate(avg((r) => r.value))
  */
 export function sliding(sizeMs: number, slideMs: number, options: { time?: TimeDomain; offsetMs?: number } = {}): WindowAssignerSpec {
-  positive('sliding', 'sizeMs', sizeMs);
-  positive('sliding', 'slideMs', slideMs);
-  return { kind: 'sliding', time: options.time ?? 'event', sizeMs, slideMs, offsetMs: options.offsetMs ?? 0 };
+  return checked({ kind: 'sliding', time: options.time ?? 'event', sizeMs, slideMs, offsetMs: options.offsetMs ?? 0 });
 }
 
 /**
@@ -45,8 +87,7 @@ export function sliding(sizeMs: number, slideMs: number, options: { time?: TimeD
  * @example keyed.window(session(30_000)).aggregate(count())
  */
 export function session(gapMs: number, options: { time?: TimeDomain } = {}): WindowAssignerSpec {
-  positive('session', 'gapMs', gapMs);
-  return { kind: 'session', time: options.time ?? 'event', gapMs };
+  return checked({ kind: 'session', time: options.time ?? 'event', gapMs });
 }
 
 /**
@@ -54,9 +95,7 @@ export function session(gapMs: number, options: { time?: TimeDomain } = {}): Win
  * @example keyed.window(countWindow(100)).aggregate(sum((o) => o.amount))
  */
 export function countWindow(size: number, slide?: number): WindowAssignerSpec {
-  positive('countWindow', 'size', size);
-  if (slide !== undefined) positive('countWindow', 'slide', slide);
-  return { kind: 'count', size, slide: slide ?? size };
+  return checked({ kind: 'count', size, slide: slide ?? size });
 }
 
 /**
@@ -64,14 +103,15 @@ export function countWindow(size: number, slide?: number): WindowAssignerSpec {
  * @example keyed.window(globalWindow(countTrigger(10, { purge: true }))).aggregate(count())
  */
 export function globalWindow(trigger: TriggerSpec): WindowAssignerSpec {
-  return { kind: 'global', trigger };
+  return checked({ kind: 'global', trigger });
 }
 
 /**
  * Fires a global window every `count` records.
  * @example globalWindow(countTrigger(3))
  */
-export function countTrigger(count: number, options: { purge?: boolean } = {}): TriggerSpec {
-  positive('countTrigger', 'count', count);
-  return { kind: 'count', count, purge: options.purge ?? false };
+export function countTrigger(n: number, options: { purge?: boolean } = {}): TriggerSpec {
+  const trigger: TriggerSpec = { kind: 'count', count: n, purge: options.purge ?? false };
+  checkAssigner({ kind: 'global', trigger });
+  return trigger;
 }

@@ -52,7 +52,7 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   for (const t of plan.topics) broker.createTopic(t.name, t.partitions);
 
   const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
-  for (const r of placeInput(p.name, input, sourceTopics, (t) => broker.partitions(t))) {
+  for (const r of placeInput(p.name, input, sourceTopics, (t) => broker.partitions(t), plan.limits.maxMessageBytes)) {
     broker.append({ ...r, headers: {} });
   }
 

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../runtime/errors';
+import { keyBytesOf, keyIdOfString, isWellFormed } from '../runtime/keys';
+import { DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from '../runtime/limits';
 import { partitionForKey } from '../runtime/murmur2';
+
+/** An input file's key is a key id, as `weir run` writes keys in its output: `~b64:...` for non-UTF-8 bytes. */
+function inputKeyBytes(key: string | null, i: number): Buffer | null {
+  if (key === null) return null;
+  if (!isWellFormed(key)) throw new InputError(`input record ${i + 1}: "key" has an unpaired surrogate, which has no UTF-8 bytes; write non-UTF-8 keys as "~b64:" + base64url`);
+  return keyBytesOf(keyIdOfString(key));
+}
 
 /** One line of a `weir run --input` file. */
 export interface InputRecord {
@@ -73,15 +82,27 @@ export interface PlacedRecord {
  * partition (given, else murmur2 of the key as Kafka's Java client, else 0: the sticky
  * partitioner keeps keyless records together, so a file replays as one ordered partition).
  */
-export function placeInput(pipeline: string, input: readonly InputRecord[], sourceTopics: readonly string[], partitionsOf: (topic: string) => number): PlacedRecord[] {
+export function placeInput(
+  pipeline: string,
+  input: readonly InputRecord[],
+  sourceTopics: readonly string[],
+  partitionsOf: (topic: string) => number,
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): PlacedRecord[] {
   return input.map((r, i) => {
     const topic = r.topic ?? (sourceTopics.length === 1 ? sourceTopics[0] : undefined);
     if (topic === undefined) throw new InputError(`input record ${i + 1}: "topic" is missing and the pipeline reads ${sourceTopics.length} topics (${sourceTopics.join(', ')}); name one`);
     if (!sourceTopics.includes(topic)) throw new InputError(`input record ${i + 1}: topic "${topic}" is not a source of pipeline "${pipeline}" (it reads ${sourceTopics.join(', ')})`);
     const n = partitionsOf(topic);
-    const key = r.key ?? null;
+    const key = inputKeyBytes(r.key ?? null, i);
     const partition = r.partition ?? (key !== null ? partitionForKey(key, n) : 0);
     if (partition >= n) throw new InputError(`input record ${i + 1}: partition ${partition} does not exist; topic "${topic}" has ${n} partitions (--partitions)`);
-    return { topic, partition, key: key === null ? null : Buffer.from(key, 'utf8'), value: inputValueBytes(r.value), timestamp: r.timestamp };
+    const placed = { topic, partition, key, value: inputValueBytes(r.value), timestamp: r.timestamp };
+    // A broker refuses such a record with a bare kafkajs error; say which line and what to do.
+    const bytes = recordBytes({ ...placed, headers: {} });
+    if (bytes > maxMessageBytes) {
+      throw new InputError(`input record ${i + 1} is ${bytes} bytes as a Kafka record, over the ${maxMessageBytes}-byte max message size; make it smaller, or raise the topic's max.message.bytes and the pipeline's maxMessageBytes together`);
+    }
+    return placed;
   });
 }

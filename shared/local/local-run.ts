@@ -96,12 +96,14 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     throw new ConfigError(`cannot reach Kafka at ${brokers} (${(err as Error).message}); start the local services with \`npm run local:up\``);
   }
   const dynamo = localDynamoClient(dynamoEndpoint);
-  const producer = new KafkaProducer(kafka, prefix);
+  const producer = new KafkaProducer(kafka, prefix, plan.limits.maxMessageBytes);
   const emulators: EsmEmulator[] = [];
   const failureProducer = kafka.producer();
   try {
     say(`creating ${plan.topics.length} topics (prefix ${prefix}) and 2 tables`);
-    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
+    // The topics take what the pipeline says its records may be (maxMessageBytes), as a deployment must configure them.
+    const topicConfig = [...KEEP_RECORDS, { name: 'max.message.bytes', value: String(plan.limits.maxMessageBytes) }];
+    await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: topicConfig })) });
     const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
     try {
       await ensureTables(dynamo, tables);
@@ -110,7 +112,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     }
 
     const sourceTopics = plan.topics.filter((t) => t.role === 'source').map((t) => t.name);
-    const placed = placeInput(p.name, input, sourceTopics, (t) => plan.topics.find((x) => x.name === t)?.partitions ?? partitions);
+    const placed = placeInput(p.name, input, sourceTopics, (t) => plan.topics.find((x) => x.name === t)?.partitions ?? partitions, plan.limits.maxMessageBytes);
     for (let i = 0; i < placed.length; i += 1000) {
       await producer.send(placed.slice(i, i + 1000).map((r) => ({ ...r, headers: {} })));
       say(`produced ${Math.min(i + 1000, placed.length)}/${placed.length} input records`);

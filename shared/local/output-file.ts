@@ -1,5 +1,6 @@
 import type { SerdeName } from '../api/serde';
 import type { PipelinePlan } from '../plan/types';
+import { keyIdOf } from '../runtime/keys';
 import type { KafkaRecord } from '../runtime/msk-event';
 import type { SinkRow } from '../runtime/ports';
 
@@ -31,7 +32,8 @@ export function toOutputRecord(plan: PipelinePlan, r: KafkaRecord): OutputRecord
   return {
     topic: r.topic,
     partition: r.partition,
-    key: r.key === null ? null : r.key.toString('utf8'),
+    // The key id: the key's text, or ~b64:... for bytes that are not UTF-8 (never a lossy decode).
+    key: keyIdOf(r.key),
     value: decodeOutputValue(serde, r.value),
     timestamp: r.timestamp,
     headers: { ...r.headers },

@@ -3,6 +3,7 @@ import { KEYED_KINDS } from '../api/graph';
 import type { Pipeline } from '../api/pipeline';
 import type { StageSettings } from '../api/types';
 import { ConfigError } from '../runtime/errors';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../runtime/limits';
 import { laneId, type PipelinePlan, type PlannedTopic, type StageOutput, type StagePlan } from './types';
 import { validateGraph } from './validate';
 
@@ -133,6 +134,7 @@ export function planPipeline(p: Pipeline, options: PlanOptions = {}): PipelinePl
     topics,
     tables: { state: `${p.name}-state`, progress: `${p.name}-progress` },
     dlqTopic,
+    limits: { maxMessageBytes: p.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     stageOf: Object.fromEntries([...stageOf.entries()].map(([id, s]) => [id, s.id])),
   };
 }

@@ -1,5 +1,6 @@
 import type { SerdeName } from '../api/serde';
 import type { StageSettings } from '../api/types';
+import type { RecordLimits } from '../runtime/limits';
 
 export type TopicRole = 'source' | 'repartition' | 'forward' | 'sink' | 'late' | 'dlq';
 
@@ -46,6 +47,8 @@ export interface PipelinePlan {
   readonly topics: readonly PlannedTopic[];
   readonly tables: { readonly state: string; readonly progress: string };
   readonly dlqTopic: string;
+  /** What the brokers take; records are checked against it where they are made. */
+  readonly limits: RecordLimits;
   /** node id -> stage id */
   readonly stageOf: Readonly<Record<number, string>>;
 }

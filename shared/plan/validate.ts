@@ -2,7 +2,10 @@ import type { GraphNode } from '../api/graph';
 import { KEYED_KINDS } from '../api/graph';
 import type { Pipeline } from '../api/pipeline';
 import type { SinkSpec } from '../api/sinks';
-import { PipelineError } from '../runtime/errors';
+import { invalidTopicName } from '../api/sources';
+import { checkAssigner } from '../api/windows';
+import { ConfigError, PipelineError } from '../runtime/errors';
+import { isInternalTopic } from './names';
 
 function label(n: GraphNode): string {
   return `operator "${n.name}" (${n.kind})`;
@@ -39,8 +42,12 @@ export function validateGraph(p: Pipeline): void {
     if (sourceTopics.has(sink.topic)) {
       throw new PipelineError(`${label(node)} writes to topic "${sink.topic}", which the pipeline also reads: that loops forever; write to another topic`);
     }
-    if (sink.topic === `${p.name}-dlq`) {
-      throw new PipelineError(`${label(node)} writes to "${sink.topic}", the pipeline's dead-letter topic; choose another topic`);
+    const invalid = invalidTopicName(sink.topic);
+    if (invalid) throw new PipelineError(`${label(node)}: ${invalid}`);
+    if (isInternalTopic(p.name, sink.topic)) {
+      throw new PipelineError(
+        `${label(node)} writes to "${sink.topic}", a name pipeline "${p.name}" uses for its own topics (<pipeline>-s<N>-repartition|forward|failed, <pipeline>-dlq); choose another topic`,
+      );
     }
     const prev = sinkTopics.get(sink.topic);
     if (prev && prev.sink.kind === 'kafka' && prev.sink.serde !== sink.serde) {
@@ -77,6 +84,14 @@ export function validateGraph(p: Pipeline): void {
     }
     if (n.kind === 'sink') noteSink(n, n.sink);
     if (n.kind === 'window' && n.lateSink) noteSink(n, n.lateSink);
+    if (n.kind === 'window') {
+      try {
+        checkAssigner(n.assigner);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new ConfigError(`${label(n)}: ${err.message}`);
+        throw err;
+      }
+    }
     if (n.kind === 'window' && n.assigner.kind === 'sliding' && n.assigner.slideMs > n.assigner.sizeMs) {
       throw new PipelineError(`${label(n)}: sliding window slide ${n.assigner.slideMs} ms is larger than its size ${n.assigner.sizeMs} ms, which drops records; use slide <= size`);
     }

@@ -2,6 +2,8 @@ import { encodeValue, type SerdeName } from '../api/serde';
 import type { SinkSpec } from '../api/sinks';
 import type { StageOutput } from '../plan/types';
 import type { Cause, Element } from './element';
+import { keyBytesOf, sinkKeyBytes } from './keys';
+import { checkRecordSize, DEFAULT_LIMITS, fitDlqRecord, type RecordLimits } from './limits';
 import { partitionForKey } from './murmur2';
 import type { OutRecord, SinkRow } from './ports';
 import { encodeEnvelope, encodeMarker, H_ID, H_MARKER, H_ORIGIN, type Marker } from './wire';
@@ -34,6 +36,7 @@ export class Outputs {
     private readonly lane: string,
     private readonly inputPartition: number,
     private readonly dlqTopic: string,
+    private readonly limits: RecordLimits = DEFAULT_LIMITS,
   ) {}
 
   /** Starts the outputs of the input record at `offset`. */
@@ -52,11 +55,12 @@ export class Outputs {
     this.seq = seq;
   }
 
+  /** `key` is a key id (keys.ts); the record carries the key's bytes. */
   toStage(out: StageOutput, el: Element, key: string | null): void {
     // The key's bytes once: murmur2 hashes the very bytes the record carries.
-    const keyBytes = key === null ? null : Buffer.from(key, 'utf8');
+    const keyBytes = keyBytesOf(key);
     const partition = keyBytes !== null && out.keyByNode !== undefined ? partitionForKey(keyBytes, out.partitions) : this.inputPartition % out.partitions;
-    this.records.push({
+    this.push({
       topic: out.topic,
       partition,
       key: keyBytes,
@@ -66,13 +70,19 @@ export class Outputs {
     });
   }
 
+  /** Adds a data record after checking it fits a Kafka message; a RecordError sends the input record to the DLQ. */
+  private push(r: OutRecord): void {
+    checkRecordSize(r, this.limits, 'it');
+    this.records.push(r);
+  }
+
   toSink(sink: SinkSpec<unknown>, sinkPartitions: number, el: Element, cause: Cause): void {
     const id = `${cause.id}/${cause.n++}`;
     if (sink.kind === 'kafka') {
-      const key = sink.key ? sink.key(el.value) : el.key;
-      const keyBytes = key === null ? null : Buffer.from(key, 'utf8');
+      // The current key's own bytes by default (never its text re-encoded: binary keys must survive).
+      const keyBytes = sink.key ? sinkKeyBytes(sink.key(el.value)) : keyBytesOf(el.key);
       const partition = keyBytes === null ? this.inputPartition % sinkPartitions : partitionForKey(keyBytes, sinkPartitions);
-      this.records.push({
+      this.push({
         topic: sink.topic,
         partition,
         key: keyBytes,
@@ -87,7 +97,7 @@ export class Outputs {
   }
 
   dlq(info: DlqInfo): void {
-    this.records.push({
+    this.records.push(fitDlqRecord({
       topic: this.dlqTopic,
       partition: 0,
       key: info.key,
@@ -101,7 +111,7 @@ export class Outputs {
         'weir-dlq-offset': String(info.offset),
         'weir-dlq-error': info.error,
       },
-    });
+    }, this.limits));
   }
 
   /** Watermark markers go to every partition of every stage output, after the batch's data. */

@@ -3,6 +3,8 @@ import type { SinkSpec } from '../api/sinks';
 import type { PipelinePlan, StageOutput, StagePlan } from '../plan/types';
 import type { Cause, Element } from './element';
 import { RecordError } from './errors';
+import { keyIdOfValue } from './keys';
+import { checkKeySize, maxKeyIdBytes, type RecordLimits } from './limits';
 import type { Outputs } from './outputs';
 
 /**
@@ -13,6 +15,9 @@ export class StageRouter {
   private readonly children = new Map<number, GraphNode[]>();
   private readonly crossing = new Map<number, StageOutput[]>();
   private readonly sinkPartitions = new Map<string, number>();
+  /** Key id bytes the keyed stage behind each keyBy edge can store. */
+  private readonly keyRoom = new Map<StageOutput, number>();
+  readonly limits: RecordLimits;
 
   constructor(
     readonly plan: PipelinePlan,
@@ -26,7 +31,11 @@ export class StageRouter {
         if (inStage.has(i) && !(stage.entries[i] ?? []).includes(id)) this.children.set(i, [...(this.children.get(i) ?? []), n]);
       }
     }
-    for (const out of stage.outputs) this.crossing.set(out.fromNode, [...(this.crossing.get(out.fromNode) ?? []), out]);
+    for (const out of stage.outputs) {
+      this.crossing.set(out.fromNode, [...(this.crossing.get(out.fromNode) ?? []), out]);
+      this.keyRoom.set(out, maxKeyIdBytes(plan.pipeline, out.toStage, out.partitions));
+    }
+    this.limits = plan.limits;
     for (const t of plan.topics) this.sinkPartitions.set(t.name, t.partitions);
   }
 
@@ -40,10 +49,11 @@ export class StageRouter {
     for (const edge of this.crossing.get(from) ?? []) {
       const fromNode = this.node(from);
       if (fromNode.kind === 'keyBy') {
-        const key = callUser(fromNode, () => fromNode.fn(el.value));
-        // As Flink's keyBy: a record without a key cannot be partitioned; it goes to the DLQ.
-        if (key === null || key === undefined) throw new RecordError('USER_FUNCTION_FAILED', `operator "${fromNode.name}" (keyBy) returned ${String(key)}: every record needs a key`);
-        unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, String(key)));
+        // As Flink's keyBy: a record without a usable key (none, or one with no canonical bytes) goes to the DLQ.
+        const key = keyIdOfValue(callUser(fromNode, () => fromNode.fn(el.value)), fromNode.name);
+        // Checked here, not at the state write: a key too long to store would fail its batch on every retry.
+        checkKeySize(key, this.keyRoom.get(edge) ?? Infinity, fromNode.name);
+        unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, key));
       } else {
         unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, el.key));
       }
@@ -86,13 +96,14 @@ export class StageRouter {
   }
 }
 
-/** Runs a write of `what`; any failure but a RecordError becomes one, so the input record goes to the DLQ. */
+/** Runs a write of `what`; a failure becomes a RecordError naming `what`, so the input record goes to the DLQ. */
 function unwritable(what: string, write: () => void): void {
   try {
     write();
   } catch (err) {
-    if (err instanceof RecordError) throw err;
-    throw new RecordError('USER_FUNCTION_FAILED', `${what} could not be written: ${err instanceof Error ? err.message : String(err)}`, err);
+    // Outputs' own RecordErrors (a record too large, a key without bytes) do not know the operator or sink.
+    const code = err instanceof RecordError && err.code === 'RECORD_UNDECODABLE' ? err.code : 'USER_FUNCTION_FAILED';
+    throw new RecordError(code, `${what} could not be written: ${err instanceof Error ? err.message : String(err)}`, err);
   }
 }
 

@@ -2,6 +2,7 @@ import type { GraphNode } from '../api/graph';
 import { laneId, type StagePlan } from '../plan/types';
 import { causeOf, type Cause, type Element } from './element';
 import { describeError, RecordError } from './errors';
+import { keyIdOf } from './keys';
 import type { KafkaRecord } from './msk-event';
 import type { KeyedContext, KeyedOperator, TimeDomain } from './operators/keyed-operator';
 import { Outputs } from './outputs';
@@ -28,9 +29,8 @@ export function stageHasProcessingTimers(stage: StagePlan, nodes: readonly Graph
   });
 }
 
-/** How a key's bytes become its identity in state and ids. */
+/** How a key's bytes become its identity in state and ids: the bytes, one to one (keys.ts). */
 export type KeyDecoder = (key: Buffer | null) => string | null;
-const utf8Key: KeyDecoder = (k) => k?.toString('utf8') ?? null;
 
 /**
  * A batch of a non-source stage's partition (DESIGN.md section 5), applied in place to the
@@ -46,11 +46,11 @@ export function runShuffleBatch(
   topic: string,
   partition: number,
   records: readonly KafkaRecord[],
-  decodeKey: KeyDecoder = utf8Key,
+  decodeKey: KeyDecoder = keyIdOf,
 ): ShuffleBatchResult {
   const stage = router.stage;
   const myLane = laneId(stage.id, topic, partition);
-  const out = new Outputs(myLane, partition, router.plan.dlqTopic);
+  const out = new Outputs(myLane, partition, router.plan.dlqTopic, router.limits);
   const counts: Partial<Record<MetricName, number>> = {};
   const count = (m: MetricName, n = 1): void => void (counts[m] = (counts[m] ?? 0) + n);
   const expected = new Set(stage.lanes);

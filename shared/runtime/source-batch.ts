@@ -4,6 +4,7 @@ import type { RecordMeta } from '../api/types';
 import { laneId } from '../plan/types';
 import { causeOf } from './element';
 import { describeError, RecordError } from './errors';
+import { keyIdOf } from './keys';
 import type { KafkaRecord } from './msk-event';
 import { Outputs } from './outputs';
 import type { Progress } from './progress';
@@ -25,7 +26,7 @@ export interface SourceBatchResult {
 export function runSourceBatch(router: StageRouter, source: SourceNode, partition: number, records: readonly KafkaRecord[], before: Progress, now: number): SourceBatchResult {
   const stage = router.stage;
   const topic = source.source.topic;
-  const out = new Outputs(laneId(stage.id, topic, partition), partition, router.plan.dlqTopic);
+  const out = new Outputs(laneId(stage.id, topic, partition), partition, router.plan.dlqTopic, router.limits);
   const progress: Progress = { ...before, lanes: {}, fences: {} };
   progress.now = Math.max(progress.now, now);
   out.now = progress.now;
@@ -36,9 +37,9 @@ export function runSourceBatch(router: StageRouter, source: SourceNode, partitio
     const mark = out.mark();
     try {
       const value = decodeSourceValue(source, rec);
-      const key = rec.key?.toString('utf8') ?? null;
+      const key = keyIdOf(rec.key);
       // The metadata object only when user code asks for it (one per record otherwise).
-      const meta = (): RecordMeta => ({ topic, partition, offset: rec.offset, timestamp: rec.timestamp, key, headers: rec.headers });
+      const meta = (): RecordMeta => ({ topic, partition, offset: rec.offset, timestamp: rec.timestamp, key, keyBytes: rec.key, headers: rec.headers });
       const element = source.source.withMetadata ? { value, meta: meta() } : value;
       const ts = et?.timestamp ? callUser(source, () => (et.timestamp as (v: unknown, m: RecordMeta) => number)(value, meta())) : rec.timestamp;
       if (!Number.isFinite(ts)) throw new RecordError('RECORD_UNDECODABLE', `source "${topic}": event timestamp is not a finite number (${String(ts)})`);

@@ -1,5 +1,7 @@
-import type { Kafka, Message, Producer as KafkaJsProducer } from 'kafkajs';
+import type { Kafka, Message, ProducerBatch, Producer as KafkaJsProducer } from 'kafkajs';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../runtime/limits';
 import type { OutRecord, Producer } from '../../runtime/ports';
+import { splitBySize } from './split-by-size';
 
 /**
  * The Producer port on kafkajs: idempotent, acks=all, one request in flight so records of
@@ -14,11 +16,17 @@ export class KafkaProducer implements Producer {
   constructor(
     private readonly kafka: Kafka,
     private readonly topicPrefix = '',
+    /** The brokers' max message size: no produce request is larger (split-by-size.ts). */
+    private readonly maxRequestBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
 
   async send(records: readonly OutRecord[]): Promise<void> {
     if (!records.length) return;
     const producer = await this.connected();
+    for (const chunk of splitBySize(records, this.maxRequestBytes)) await producer.sendBatch(this.request(chunk));
+  }
+
+  private request(records: readonly OutRecord[]): ProducerBatch {
     const byTopic = new Map<string, Message[]>();
     for (const r of records) {
       const topic = this.topicPrefix + r.topic;
@@ -26,7 +34,7 @@ export class KafkaProducer implements Producer {
       if (!list) byTopic.set(topic, (list = []));
       list.push({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp), headers: { ...r.headers } });
     }
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    return { acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
   }
 
   async disconnect(): Promise<void> {

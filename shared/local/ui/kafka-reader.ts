@@ -1,4 +1,5 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { keyIdOf } from '../../runtime/keys';
 import type { WindowResult } from './snapshot';
 
 /** End offsets of topics and committed offsets of consumer groups, through one admin client. */
@@ -78,7 +79,7 @@ export class ResultsTail {
           partition,
           offset: Number(message.offset),
           timestamp: Number(message.timestamp),
-          key: message.key ? message.key.toString() : null,
+          key: keyIdOf(message.key),
           value: message.value ? message.value.toString() : null,
         });
         if (this.latest.length > this.keep) this.latest.length = this.keep;
