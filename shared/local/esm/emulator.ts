@@ -4,8 +4,9 @@ import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
 import { retryFor, sleep } from '../retry';
 import { BundleInvoker } from './invoker';
-import { LambdaApiInvoker, type FunctionInvoker } from './lambda-api-invoker';
+import { LambdaApiInvoker } from './lambda-api-invoker';
 import { fromKafkaJs } from './kafka-records';
+import { SandboxPool, type PoolInvocation, type Routing } from './sandbox-pool';
 
 export interface EsmOptions {
   /** Records per invocation per partition (MSK BatchSize). @default 100 */
@@ -36,6 +37,12 @@ export interface EsmOptions {
   readonly onError?: (err: unknown) => void;
   /** Called after every invocation, successful or not (observers such as `weir dev --ui`). */
   readonly onInvocation?: (report: InvocationReport) => void;
+  /** Which sandbox takes an invocation (see Routing); 'pinned' only to compare with. @default 'lambda' */
+  readonly routing?: Routing;
+  /** Sandboxes at most, as a function's reserved concurrency. @default unlimited (one batch in flight per partition bounds it) */
+  readonly maxConcurrency?: number;
+  /** Seed of the choice among idle sandboxes. @default 1 */
+  readonly routingSeed?: number;
 }
 
 /** One invocation as an observer sees it. */
@@ -46,6 +53,8 @@ export interface InvocationReport {
   readonly topic?: string;
   readonly partition?: number;
   readonly records: number;
+  /** The sandbox that ran it (1, 2, ... in creation order, per stage). */
+  readonly sandbox?: number;
   readonly durationMs: number;
   /** What the function returned (the stage handler's result); absent when it failed. */
   readonly result?: unknown;
@@ -87,8 +96,9 @@ interface PartitionFeed {
 /**
  * The Amazon MSK event source mapping, locally. A consumer group per stage fetches into
  * per-partition buffers; batches of at most BatchSize go to the stage's bundle as the exact
- * MSK event, one invocation in flight per partition; offsets are committed only after a
- * successful return; a failing batch is retried with backoff and, after maxRetries, sent
+ * MSK event, one invocation in flight per partition, in whichever sandbox the pool routes it
+ * to (sandbox-pool.ts: any idle one, as Lambda, by default); offsets are committed only after
+ * a successful return; a failing batch is retried with backoff and, after maxRetries, sent
  * to the on-failure topic. `start('free')` runs every partition on its own (as the ESM);
  * `start('lockstep')` leaves the order of batches to the caller (`deliverNext`), which the
  * bounded `weir run --local` uses to replay the embedded runtime's schedule exactly.
@@ -97,11 +107,10 @@ export class EsmEmulator {
   private consumer: Consumer | undefined;
   private mode: 'free' | 'lockstep' = 'free';
   private replacing: Promise<void> | undefined;
-  private readonly sandboxes = new Map<string, FunctionInvoker>();
+  private readonly pool: SandboxPool;
   private readonly feeds = new Map<string, PartitionFeed>();
   private running = false;
   readonly stats: EsmStats = { invocations: 0, failures: 0, redeliveries: 0, toOnFailure: 0, recordsIn: 0, stateWrites: 0, dynamo: { writeRequests: 0, readRequests: 0, writeUnits: 0, readUnits: 0 } };
-  readonly initMs: number[] = [];
 
   constructor(
     private readonly kafka: Kafka,
@@ -111,7 +120,24 @@ export class EsmEmulator {
     private readonly env: Readonly<Record<string, string>>,
     private readonly options: EsmOptions = {},
     private readonly producer?: Producer,
-  ) {}
+  ) {
+    const remote = options.lambdaEndpoint;
+    const timeoutMs = options.invokeTimeoutMs ?? 60_000;
+    this.pool = new SandboxPool(
+      () => (remote ? new LambdaApiInvoker(remote.url, remote.functionName(stage.id), remote.region, timeoutMs) : new BundleInvoker(bundleFile, env, `weir-${stage.id}`, timeoutMs)),
+      { routing: options.routing ?? 'lambda', seed: options.routingSeed ?? 1, ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) },
+    );
+  }
+
+  /** Cold-start times of the stage's sandboxes (complete once stopped). */
+  get initMs(): number[] {
+    return this.pool.initMs;
+  }
+
+  /** Sandboxes started so far. */
+  get sandboxesCreated(): number {
+    return this.pool.sandboxesCreated;
+  }
 
   physical(topic: string): string {
     return (this.options.topicPrefix ?? '') + topic;
@@ -262,18 +288,15 @@ export class EsmEmulator {
   async control(event: unknown): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
-      try {
-        const result = await this.sandbox('control').invoke(event);
-        this.account(result);
-        this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, durationMs: Date.now() - started, result });
-        return result;
-      } catch (err) {
-        this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, durationMs: Date.now() - started, error: err });
-        this.stats.failures++;
-        this.discardSandbox('control');
-        if (attempt >= (this.options.maxRetries ?? 10)) throw err;
-        await sleep(this.backoffMs(attempt));
+      const r = await this.pool.invoke(event, 'control');
+      this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, sandbox: r.sandbox, durationMs: Date.now() - started, ...outcome(r) });
+      if (r.ok) {
+        this.account(r.result);
+        return r.result;
       }
+      this.stats.failures++;
+      if (attempt >= (this.options.maxRetries ?? 10)) throw r.error;
+      await sleep(this.backoffMs(attempt));
     }
   }
 
@@ -291,11 +314,7 @@ export class EsmEmulator {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
-    for (const s of this.sandboxes.values()) {
-      this.initMs.push(...s.initMs);
-      s.kill();
-    }
-    this.sandboxes.clear();
+    this.pool.stop();
   }
 
   private feed(topic: string, partition: number, first: number): PartitionFeed {
@@ -354,32 +373,6 @@ export class EsmEmulator {
     feed.wake = undefined;
   }
 
-  private sandbox(id: string): FunctionInvoker {
-    let s = this.sandboxes.get(id);
-    if (!s) {
-      const remote = this.options.lambdaEndpoint;
-      s = remote
-        ? new LambdaApiInvoker(remote.url, remote.functionName(this.stage.id), remote.region, this.options.invokeTimeoutMs ?? 60_000)
-        : new BundleInvoker(this.bundleFile, this.env, `weir-${this.stage.id}`, this.options.invokeTimeoutMs ?? 60_000);
-      this.sandboxes.set(id, s);
-    }
-    return s;
-  }
-
-  /**
-   * A failed invocation may leave client state behind in its sandbox: an idempotent kafkajs
-   * producer whose send failed keeps its sequence numbers, so its next send can be taken by
-   * the broker for a duplicate of a batch it did append, or refused as out of order. The
-   * retry therefore gets a new sandbox (a cold start, as after a crash).
-   */
-  private discardSandbox(id: string): void {
-    const s = this.sandboxes.get(id);
-    if (!s) return;
-    this.initMs.push(...s.initMs);
-    s.kill();
-    this.sandboxes.delete(id);
-  }
-
   /** Between retries: 20 ms doubling up to 2 s. */
   private backoffMs(attempt: number): number {
     return Math.min(2000, 20 * 2 ** Math.min(attempt, 20));
@@ -396,38 +389,30 @@ export class EsmEmulator {
     for (let attempt = 0; ; attempt++) {
       this.stats.invocations++;
       const started = Date.now();
-      const seen = { stage: this.stage.id, kind: 'batch', topic: feed.topic, partition: feed.partition, records: records.length } as const;
-      try {
-        const result = await this.sandbox(id).invoke(event);
-        this.account(result);
-        this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, result });
+      const r = await this.pool.invoke(event, id);
+      this.options.onInvocation?.({ stage: this.stage.id, kind: 'batch', topic: feed.topic, partition: feed.partition, records: records.length, sandbox: r.sandbox, durationMs: Date.now() - started, ...outcome(r) });
+      if (r.ok) {
+        this.account(r.result);
         break;
-      } catch (err) {
-        this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, error: err });
-        this.stats.failures++;
-        this.discardSandbox(id);
-        // Without an on-failure destination the batch is never skipped: it is retried until it
-        // succeeds (as an MSK trigger in on-demand mode does), so a long outage loses nothing.
-        if (attempt >= maxRetries && this.producer && this.options.onFailureTopic) {
-          await this.toOnFailure(records, err);
-          break;
-        }
-        if (Date.now() + this.backoffMs(attempt) > deadline) {
-          throw new Error(`stage ${this.stage.id}: ${id} batch at offset ${(records[0] as KafkaRecord).offset} still failing after ${attempt + 1} attempts at the deadline: ${(err as Error).message}`);
-        }
-        await sleep(this.backoffMs(attempt));
       }
+      this.stats.failures++;
+      // Without an on-failure destination the batch is never skipped: it is retried until it
+      // succeeds (as an MSK trigger in on-demand mode does), so a long outage loses nothing.
+      if (attempt >= maxRetries && this.producer && this.options.onFailureTopic) {
+        await this.toOnFailure(records, r.error);
+        break;
+      }
+      if (Date.now() + this.backoffMs(attempt) > deadline) {
+        throw new Error(`stage ${this.stage.id}: ${id} batch at offset ${(records[0] as KafkaRecord).offset} still failing after ${attempt + 1} attempts at the deadline: ${(r.error as Error).message}`);
+      }
+      await sleep(this.backoffMs(attempt));
     }
     const rand = this.options.rand;
     while (rand && rand() < (this.options.redeliverRate ?? 0)) {
       this.stats.redeliveries++;
-      await this.sandbox(id).invoke(event).then(
-        (r) => this.account(r),
-        () => {
-          this.stats.failures++;
-          this.discardSandbox(id);
-        },
-      );
+      const r = await this.pool.invoke(event, id);
+      if (r.ok) this.account(r.result);
+      else this.stats.failures++;
     }
     const next = (records[records.length - 1] as KafkaRecord).offset + 1;
     // Stopped meanwhile: leave the offset uncommitted; the batch is delivered again next time.
@@ -470,4 +455,8 @@ export class EsmEmulator {
       })),
     });
   }
+}
+
+function outcome(r: PoolInvocation): { result: unknown } | { error: unknown } {
+  return r.ok ? { result: r.result } : { error: r.error };
 }
