@@ -146,6 +146,28 @@ describe('trigger emulator sandboxes (as Lambda)', () => {
     }
   });
 
+  it('puts the partial batches of several partitions into one event', async () => {
+    const file = resolve(__dirname, '../fixtures/warm-retry.ts');
+    const p = (await import(file)).default as Pipeline;
+    const input: InputRecord[] = [0, 1].flatMap((q) => Array.from({ length: 3 }, (_, i) => ({ partition: q, timestamp: 1_700_000_000_000 + i, value: `line ${q}-${i}` })));
+    const expected = (await runEmbedded(p, input, { partitions: 2, batchSize: 10 })).outputs;
+    // A long batching window: both partitions' records are fetched before either worker invokes.
+    const run = await runFree(p, file, input, { partitions: 2, batchSize: 10, esm: { batchingWindowMs: 500 } });
+    const v = validate(expected, run.outputs);
+    const batches = run.reports.filter((r) => r.kind === 'batch');
+    process.stderr.write(`[esm-sandboxes] several partitions: ${describeValidation(v)}; events ${batches.map((r) => JSON.stringify(r.partitions?.map((q) => [q.partition, q.records]))).join(' ')}\n`);
+    expect(batches.map((r) => r.partitions?.map((q) => [q.partition, q.records]).sort())).toEqual([
+      [
+        [0, 3],
+        [1, 3],
+      ],
+    ]);
+    expect(v.lost).toEqual([]);
+    expect(v.duplicated).toEqual([]);
+    expect(v.unexpected).toEqual([]);
+    expect(v.expected).toBe(6);
+  });
+
   it('routes each batch to any idle sandbox: a partition moves between sandboxes, results exact', async () => {
     const name = 'windowed-wordcount' as const;
     const PARTITIONS = 3;
@@ -157,16 +179,20 @@ describe('trigger emulator sandboxes (as Lambda)', () => {
     const v = validate(expected, run.outputs);
     const byPartition = new Map<string, Set<number>>();
     const bySandbox = new Map<string, Set<string>>();
-    for (const r of run.reports.filter((x) => x.kind === 'batch' && x.sandbox !== undefined)) {
-      const tp = `${r.stage} ${r.topic}/${r.partition}`;
-      byPartition.set(tp, (byPartition.get(tp) ?? new Set()).add(r.sandbox as number));
-      const sb = `${r.stage} #${r.sandbox}`;
-      bySandbox.set(sb, (bySandbox.get(sb) ?? new Set()).add(`${r.topic}/${r.partition}`));
+    const batches = run.reports.filter((x) => x.kind === 'batch');
+    for (const r of batches) {
+      for (const q of r.partitions ?? []) {
+        const tp = `${r.stage} ${q.topic.slice(q.topic.indexOf('-', 5) + 1)}/${q.partition}`;
+        byPartition.set(tp, (byPartition.get(tp) ?? new Set()).add(r.sandbox as number));
+        const sb = `${r.stage} #${r.sandbox}`;
+        bySandbox.set(sb, (bySandbox.get(sb) ?? new Set()).add(tp));
+      }
     }
+    const shared = batches.filter((r) => (r.partitions?.length ?? 0) > 1).length;
     process.stderr.write(
-      `[esm-sandboxes] routing: ${describeValidation(v)}; sandboxes per partition: ${[...byPartition].map(([tp, s]) => `${tp}: ${[...s].join(',')}`).join('; ')}\n`,
+      `[esm-sandboxes] routing: ${describeValidation(v)}; ${batches.length} batch events, ${shared} of several partitions; sandboxes per partition: ${[...byPartition].map(([tp, s]) => `${tp}: ${[...s].join(',')}`).join('; ')}\n`,
     );
-    expect(run.reports.filter((r) => r.kind === 'batch').length).toBeGreaterThan(20);
+    expect(batches.length).toBeGreaterThan(20);
     // No partition affinity: some partition was handled by several sandboxes, and some
     // sandbox handled several partitions.
     expect(Math.max(...[...byPartition.values()].map((s) => s.size))).toBeGreaterThan(1);
