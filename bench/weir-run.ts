@@ -215,7 +215,7 @@ export async function runWeir(env: WeirEnv, o: WeirRunOptions): Promise<WeirRunR
   let sourceDoneAt = 0;
   const cpuStart = cpuSnapshot();
   try {
-    // The control sandbox (final watermarks) is a process of its own: started before the clock runs.
+    // One sandbox of the source stage (it also takes the final watermarks) is started before the clock runs.
     await source.control({ weir: 'init' });
     for (const e of [...emulators].reverse()) await e.start('free');
     const feeding = o.feed ? o.feed(topics.source) : Promise.resolve();
