@@ -39,6 +39,8 @@ export interface StageRunStats {
   /** Control invocations (init, final watermarks): wall time of each. */
   readonly controlMs: number[];
   readonly initMs: number[];
+  /** Largest `stateBytes` metric of one invocation: the largest partition state (one partition per invocation here). */
+  readonly maxStateBytes: number;
 }
 
 /** One invocation as seen by the instrumented invoker. */
@@ -47,6 +49,7 @@ interface InvocationSample {
   readonly ms: number;
   readonly records: number;
   readonly control: boolean;
+  readonly stateBytes: number;
 }
 
 let samples: InvocationSample[] | undefined;
@@ -62,15 +65,18 @@ function instrumentInvoker(): void {
   const original = BundleInvoker.prototype.invoke;
   BundleInvoker.prototype.invoke = async function (this: BundleInvoker, event: unknown): Promise<unknown> {
     const started = performance.now();
+    let result: unknown;
     try {
-      return await original.call(this, event);
+      result = await original.call(this, event);
+      return result;
     } finally {
       const ms = performance.now() - started;
       const fn = (this as unknown as { functionName: string }).functionName;
       const recs = (event as { records?: Record<string, unknown[]> }).records;
       const control = recs === undefined;
       const records = recs ? Object.values(recs).reduce((a, l) => a + l.length, 0) : 0;
-      samples?.push({ fn, ms, records, control });
+      const stateBytes = (result as { metrics?: { stateBytes?: number } } | undefined)?.metrics?.stateBytes ?? 0;
+      samples?.push({ fn, ms, records, control, stateBytes });
     }
   };
 }
@@ -215,7 +221,7 @@ export async function runWeir(env: WeirEnv, o: WeirRunOptions): Promise<WeirRunR
   let sourceDoneAt = 0;
   const cpuStart = cpuSnapshot();
   try {
-    // The control sandbox (final watermarks) is a process of its own: started before the clock runs.
+    // One sandbox of the source stage (it also takes the final watermarks) is started before the clock runs.
     await source.control({ weir: 'init' });
     for (const e of [...emulators].reverse()) await e.start('free');
     const feeding = o.feed ? o.feed(topics.source) : Promise.resolve();
@@ -279,6 +285,7 @@ export async function runWeir(env: WeirEnv, o: WeirRunOptions): Promise<WeirRunR
       batchRecords: mineFn.filter((s) => !s.control).map((s) => s.records),
       controlMs: mineFn.filter((s) => s.control).map((s) => s.ms),
       initMs: [...e.initMs],
+      maxStateBytes: mineFn.reduce((m, s) => Math.max(m, s.stateBytes), 0),
     };
   });
   samples = undefined;

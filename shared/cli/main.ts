@@ -182,7 +182,7 @@ Examples:
     .description('run every stage continuously against the local stack (npm run local:up) for your own producers')
     .argument('<pipeline>', 'a .ts file whose default export is a pipeline')
     .option('--partitions <n>', 'partitions of topics the pipeline creates', positiveInt('--partitions'), 4)
-    .option('--batch-size <n>', 'records per partition per invocation', positiveInt('--batch-size'), 100)
+    .option('--batch-size <n>', 'records per invocation, of one partition or several (the ESM BatchSize)', positiveInt('--batch-size'), 100)
     .option('--brokers <list>', 'Kafka bootstrap brokers', localBrokers())
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint', localDynamoEndpoint())
     .option('--lambda-endpoint <url>', 'invoke the stage functions deployed behind this Lambda API (e.g. LocalStack, http://127.0.0.1:4566) instead of local bundles')

@@ -1,94 +1,23 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import type { StartingPosition } from '../../api/sources';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
 import { retryFor, sleep } from '../retry';
 import { BundleInvoker } from './invoker';
-import { LambdaApiInvoker, type FunctionInvoker } from './lambda-api-invoker';
+import { LambdaApiInvoker } from './lambda-api-invoker';
 import { fromKafkaJs } from './kafka-records';
+import { batchingWindow, committedPart, type Part, type PartitionFeed } from './feeds';
+import type { EsmOptions, EsmStats } from './options';
+import { SandboxPool, type PoolInvocation } from './sandbox-pool';
 
-export interface EsmOptions {
-  /** Records per invocation per partition (MSK BatchSize). @default 100 */
-  readonly batchSize?: number;
-  /** How long a partial batch waits to fill (MaximumBatchingWindowInSeconds). @default 100 ms */
-  readonly batchingWindowMs?: number;
-  /** Retries of a failing batch (or control event) before it goes to the on-failure topic (is thrown). @default 10 */
-  readonly maxRetries?: number;
-  /**
-   * Lockstep: when a partition has waited this long for records that exist and nothing was
-   * fetched for it, the consumer is replaced by a new one (which refetches from the committed
-   * offset). A last resort for a consumer that stopped without reporting a crash. @default 30000
-   */
-  readonly stallMs?: number;
-  /** Invoke functions deployed behind a Lambda API (LocalStack) instead of the local bundles. */
-  readonly lambdaEndpoint?: { readonly url: string; readonly functionName: (stage: string) => string; readonly region?: string };
-  /** Where a group with no committed offsets starts. @default 'TRIM_HORIZON' */
-  readonly startingPosition?: StartingPosition;
-  /** Physical topic name prefix (fresh names per local run). */
-  readonly topicPrefix?: string;
-  readonly invokeTimeoutMs?: number;
-  /** Where a batch goes after maxRetries (physical name); without one, a failing batch is retried until it succeeds. */
-  readonly onFailureTopic?: string;
-  /** Chaos: probability of delivering a successful batch again (a lost offset commit). */
-  readonly redeliverRate?: number;
-  readonly rand?: () => number;
-  /** Called with errors of free-running partitions (the emulator goes on). */
-  readonly onError?: (err: unknown) => void;
-  /** Called after every invocation, successful or not (observers such as `weir dev --ui`). */
-  readonly onInvocation?: (report: InvocationReport) => void;
-}
-
-/** One invocation as an observer sees it. */
-export interface InvocationReport {
-  readonly stage: string;
-  /** `batch`: an MSK event of `records` records of `topic`/`partition`; `control`: ticker or end of input. */
-  readonly kind: 'batch' | 'control';
-  readonly topic?: string;
-  readonly partition?: number;
-  readonly records: number;
-  readonly durationMs: number;
-  /** What the function returned (the stage handler's result); absent when it failed. */
-  readonly result?: unknown;
-  readonly error?: unknown;
-}
-
-export interface EsmStats {
-  invocations: number;
-  failures: number;
-  redeliveries: number;
-  toOnFailure: number;
-  recordsIn: number;
-  stateWrites: number;
-  /** DynamoDB usage the stage's invocations reported (service-measured capacity). */
-  dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
-}
-
-interface PartitionFeed {
-  readonly topic: string;
-  readonly partition: number;
-  /**
-   * Fetched records from `committed` up to `fetched`: a batch leaves the buffer only once its
-   * offset is committed, so a failing commit cannot lose records, and whatever a consumer
-   * (re)fetches below `fetched` after a rebalance or restart is already here and dropped.
-   */
-  readonly buffer: KafkaRecord[];
-  /** Next offset to hand out (fetched offsets below it are buffered or delivered). */
-  fetched: number;
-  /** Next offset after the last successful invocation (what the group has committed). */
-  committed: number;
-  busy: boolean;
-  /** When each fetched chunk arrived (first offset, time): the batching window runs from its oldest buffered record's arrival. */
-  readonly arrivals: Array<{ offset: number; at: number }>;
-  /** Wakes a worker waiting out the batching window once a full batch is buffered. */
-  wake?: () => void;
-}
-
+export type { EsmOptions, EsmStats, InvocationReport } from './options';
 
 /**
  * The Amazon MSK event source mapping, locally. A consumer group per stage fetches into
  * per-partition buffers; batches of at most BatchSize go to the stage's bundle as the exact
- * MSK event, one invocation in flight per partition; offsets are committed only after a
- * successful return; a failing batch is retried with backoff and, after maxRetries, sent
+ * MSK event (in free mode one event may carry several partitions, as the trigger's do), one
+ * invocation in flight per partition, in whichever sandbox the pool routes it to
+ * (sandbox-pool.ts: any idle one, as Lambda, by default); offsets are committed only after
+ * a successful return; a failing batch is retried with backoff and, after maxRetries, sent
  * to the on-failure topic. `start('free')` runs every partition on its own (as the ESM);
  * `start('lockstep')` leaves the order of batches to the caller (`deliverNext`), which the
  * bounded `weir run --local` uses to replay the embedded runtime's schedule exactly.
@@ -97,11 +26,10 @@ export class EsmEmulator {
   private consumer: Consumer | undefined;
   private mode: 'free' | 'lockstep' = 'free';
   private replacing: Promise<void> | undefined;
-  private readonly sandboxes = new Map<string, FunctionInvoker>();
+  private readonly pool: SandboxPool;
   private readonly feeds = new Map<string, PartitionFeed>();
   private running = false;
-  readonly stats: EsmStats = { invocations: 0, failures: 0, redeliveries: 0, toOnFailure: 0, recordsIn: 0, stateWrites: 0, dynamo: { writeRequests: 0, readRequests: 0, writeUnits: 0, readUnits: 0 } };
-  readonly initMs: number[] = [];
+  readonly stats: EsmStats = { invocations: 0, failures: 0, redeliveries: 0, toOnFailure: 0, recordsIn: 0, stateWrites: 0, dynamo: { writeRequests: 0, readRequests: 0, writeUnits: 0, readUnits: 0 }, metrics: {} };
 
   constructor(
     private readonly kafka: Kafka,
@@ -111,7 +39,24 @@ export class EsmEmulator {
     private readonly env: Readonly<Record<string, string>>,
     private readonly options: EsmOptions = {},
     private readonly producer?: Producer,
-  ) {}
+  ) {
+    const remote = options.lambdaEndpoint;
+    const timeoutMs = options.invokeTimeoutMs ?? 60_000;
+    this.pool = new SandboxPool(
+      () => (remote ? new LambdaApiInvoker(remote.url, remote.functionName(stage.id), remote.region, timeoutMs) : new BundleInvoker(bundleFile, env, `weir-${stage.id}`, timeoutMs)),
+      { routing: options.routing ?? 'lambda', seed: options.routingSeed ?? 1, ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) },
+    );
+  }
+
+  /** Cold-start times of the stage's sandboxes (complete once stopped). */
+  get initMs(): number[] {
+    return this.pool.initMs;
+  }
+
+  /** Sandboxes started so far. */
+  get sandboxesCreated(): number {
+    return this.pool.sandboxesCreated;
+  }
 
   physical(topic: string): string {
     return (this.options.topicPrefix ?? '') + topic;
@@ -238,7 +183,7 @@ export class EsmEmulator {
         // buffer must start at the committed offset; anything else would skip or repeat records.
         const first = (feed.buffer[0] as KafkaRecord).offset;
         if (first !== committed) throw new Error(`stage ${this.stage.id}: ${key} buffer starts at offset ${first}, expected ${committed}`);
-        await this.invokeBatch(feed, feed.buffer.slice(0, want), deadline);
+        await this.invokeBatch([{ feed, records: feed.buffer.slice(0, want) }], deadline);
         return true;
       }
       if (!this.running) return false;
@@ -262,27 +207,25 @@ export class EsmEmulator {
   async control(event: unknown): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
-      try {
-        const result = await this.sandbox('control').invoke(event);
-        this.account(result);
-        this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, durationMs: Date.now() - started, result });
-        return result;
-      } catch (err) {
-        this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, durationMs: Date.now() - started, error: err });
-        this.stats.failures++;
-        this.discardSandbox('control');
-        if (attempt >= (this.options.maxRetries ?? 10)) throw err;
-        await sleep(this.backoffMs(attempt));
+      const r = await this.pool.invoke(event, 'control');
+      this.options.onInvocation?.({ stage: this.stage.id, kind: 'control', records: 0, sandbox: r.sandbox, durationMs: Date.now() - started, ...outcome(r) });
+      if (r.ok) {
+        this.account(r.result);
+        return r.result;
       }
+      this.stats.failures++;
+      if (attempt >= (this.options.maxRetries ?? 10)) throw r.error;
+      await sleep(this.backoffMs(attempt));
     }
   }
 
   /** Adds what an invocation reported (the stage handler's result) to the stats. */
   private account(result: unknown): void {
-    const r = result as { recordsIn?: number; stateWrites?: number; dynamo?: Partial<EsmStats['dynamo']> } | undefined;
+    const r = result as { recordsIn?: number; stateWrites?: number; dynamo?: Partial<EsmStats['dynamo']>; metrics?: Record<string, unknown> } | undefined;
     this.stats.recordsIn += r?.recordsIn ?? 0;
     this.stats.stateWrites += r?.stateWrites ?? 0;
     for (const k of ['writeRequests', 'readRequests', 'writeUnits', 'readUnits'] as const) this.stats.dynamo[k] += r?.dynamo?.[k] ?? 0;
+    for (const [k, v] of Object.entries(r?.metrics ?? {})) if (typeof v === 'number') this.stats.metrics[k] = (this.stats.metrics[k] ?? 0) + v;
   }
 
   async stop(): Promise<void> {
@@ -291,11 +234,7 @@ export class EsmEmulator {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
-    for (const s of this.sandboxes.values()) {
-      this.initMs.push(...s.initMs);
-      s.kill();
-    }
-    this.sandboxes.clear();
+    this.pool.stop();
   }
 
   private feed(topic: string, partition: number, first: number): PartitionFeed {
@@ -321,63 +260,35 @@ export class EsmEmulator {
     });
   }
 
-  /** Free mode: one worker per partition, batching window honoured for partial batches. */
+  /**
+   * Free mode: one worker per partition, batching window honoured for partial batches; its
+   * event also carries what other partitions not in flight have buffered, up to batchSize.
+   */
   private async drain(feed: PartitionFeed): Promise<void> {
     feed.busy = true;
     const batchSize = this.options.batchSize ?? 100;
     try {
       while (this.running && feed.buffer.length) {
-        if (feed.buffer.length < batchSize) await this.batchingWindow(feed, batchSize);
-        await this.invokeBatch(feed, feed.buffer.slice(0, batchSize));
+        if (feed.buffer.length < batchSize) await batchingWindow(feed, batchSize, this.options.batchingWindowMs ?? 100);
+        // Another worker's event took this partition's records meanwhile: they are delivered
+        // once it settles; only what is left (if anything) is this worker's.
+        if (feed.carried) {
+          await feed.carried.catch(() => undefined);
+          continue;
+        }
+        const parts = [{ feed, records: feed.buffer.slice(0, batchSize) }];
+        let room = batchSize - (parts[0] as Part).records.length;
+        for (const f of (this.options.multiPartitionEvents ?? this.options.routing !== 'pinned') ? this.feeds.values() : []) {
+          if (room <= 0) break;
+          if (f === feed || f.carried || !f.buffer.length) continue;
+          parts.push({ feed: f, records: f.buffer.slice(0, room) });
+          room -= Math.min(room, f.buffer.length);
+        }
+        await this.invokeBatch(parts);
       }
     } finally {
       feed.busy = false;
     }
-  }
-
-  /**
-   * Waits until the partition's oldest buffered record has waited the batching window, or a
-   * full batch is buffered, as the MSK trigger does. (Sleeping a whole window before each
-   * partial batch, as this emulator first did, made every stage add a window to latency.)
-   */
-  private async batchingWindow(feed: PartitionFeed, batchSize: number): Promise<void> {
-    const since = feed.arrivals[0]?.at ?? Date.now();
-    const wait = since + (this.options.batchingWindowMs ?? 100) - Date.now();
-    if (wait <= 0 || feed.buffer.length >= batchSize) return;
-    await new Promise<void>((done) => {
-      const timer = setTimeout(done, wait);
-      feed.wake = () => {
-        clearTimeout(timer);
-        done();
-      };
-    });
-    feed.wake = undefined;
-  }
-
-  private sandbox(id: string): FunctionInvoker {
-    let s = this.sandboxes.get(id);
-    if (!s) {
-      const remote = this.options.lambdaEndpoint;
-      s = remote
-        ? new LambdaApiInvoker(remote.url, remote.functionName(this.stage.id), remote.region, this.options.invokeTimeoutMs ?? 60_000)
-        : new BundleInvoker(this.bundleFile, this.env, `weir-${this.stage.id}`, this.options.invokeTimeoutMs ?? 60_000);
-      this.sandboxes.set(id, s);
-    }
-    return s;
-  }
-
-  /**
-   * A failed invocation may leave client state behind in its sandbox: an idempotent kafkajs
-   * producer whose send failed keeps its sequence numbers, so its next send can be taken by
-   * the broker for a duplicate of a batch it did append, or refused as out of order. The
-   * retry therefore gets a new sandbox (a cold start, as after a crash).
-   */
-  private discardSandbox(id: string): void {
-    const s = this.sandboxes.get(id);
-    if (!s) return;
-    this.initMs.push(...s.initMs);
-    s.kill();
-    this.sandboxes.delete(id);
   }
 
   /** Between retries: 20 ms doubling up to 2 s. */
@@ -386,52 +297,62 @@ export class EsmEmulator {
   }
 
   /**
-   * Invokes one batch until it succeeds (or goes to the on-failure topic), then commits it.
+   * Invokes one event (a batch of each of `parts`' partitions) until it succeeds (or goes to
+   * the on-failure topic), then commits it, marking its partitions carried meanwhile.
    * Past `deadline` it throws instead of retrying on: the batch is neither skipped nor committed.
    */
-  private async invokeBatch(feed: PartitionFeed, records: KafkaRecord[], deadline = Number.POSITIVE_INFINITY): Promise<void> {
+  private async invokeBatch(parts: readonly Part[], deadline = Number.POSITIVE_INFINITY): Promise<void> {
+    let settle = (): void => undefined;
+    const carried = new Promise<void>((done) => (settle = done));
+    for (const p of parts) p.feed.carried = carried;
+    try {
+      await this.invokeAndCommit(parts, deadline);
+    } finally {
+      for (const p of parts) p.feed.carried = undefined;
+      settle();
+      // A partition carried by another's event may have had records fetched meanwhile, with no worker started for them.
+      for (const p of parts) if (this.running && this.mode === 'free' && !p.feed.busy && p.feed.buffer.length) this.keepDraining(p.feed);
+    }
+  }
+
+  private async invokeAndCommit(parts: readonly Part[], deadline: number): Promise<void> {
     const maxRetries = this.options.maxRetries ?? 10;
+    const { feed } = parts[0] as Part;
     const id = `${feed.topic}/${feed.partition}`;
+    const records = parts.flatMap((p) => p.records);
     const event = buildMskEvent(records, `arn:aws:kafka:local:000000000000:cluster/weir-local/${this.groupId}`);
+    const partitions = parts.map((p) => ({ topic: p.feed.topic, partition: p.feed.partition, records: p.records.length }));
     for (let attempt = 0; ; attempt++) {
       this.stats.invocations++;
       const started = Date.now();
-      const seen = { stage: this.stage.id, kind: 'batch', topic: feed.topic, partition: feed.partition, records: records.length } as const;
-      try {
-        const result = await this.sandbox(id).invoke(event);
-        this.account(result);
-        this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, result });
+      const r = await this.pool.invoke(event, id);
+      this.options.onInvocation?.({ stage: this.stage.id, kind: 'batch', topic: feed.topic, partition: feed.partition, partitions, records: records.length, sandbox: r.sandbox, durationMs: Date.now() - started, ...outcome(r) });
+      if (r.ok) {
+        this.account(r.result);
         break;
-      } catch (err) {
-        this.options.onInvocation?.({ ...seen, durationMs: Date.now() - started, error: err });
-        this.stats.failures++;
-        this.discardSandbox(id);
-        // Without an on-failure destination the batch is never skipped: it is retried until it
-        // succeeds (as an MSK trigger in on-demand mode does), so a long outage loses nothing.
-        if (attempt >= maxRetries && this.producer && this.options.onFailureTopic) {
-          await this.toOnFailure(records, err);
-          break;
-        }
-        if (Date.now() + this.backoffMs(attempt) > deadline) {
-          throw new Error(`stage ${this.stage.id}: ${id} batch at offset ${(records[0] as KafkaRecord).offset} still failing after ${attempt + 1} attempts at the deadline: ${(err as Error).message}`);
-        }
-        await sleep(this.backoffMs(attempt));
       }
+      this.stats.failures++;
+      // Without an on-failure destination the batch is never skipped: it is retried until it
+      // succeeds (as an MSK trigger in on-demand mode does), so a long outage loses nothing.
+      if (attempt >= maxRetries && this.producer && this.options.onFailureTopic) {
+        await this.toOnFailure(records, r.error);
+        break;
+      }
+      if (Date.now() + this.backoffMs(attempt) > deadline) {
+        throw new Error(`stage ${this.stage.id}: ${id} batch at offset ${(records[0] as KafkaRecord).offset} still failing after ${attempt + 1} attempts at the deadline: ${(r.error as Error).message}`);
+      }
+      await sleep(this.backoffMs(attempt));
     }
     const rand = this.options.rand;
     while (rand && rand() < (this.options.redeliverRate ?? 0)) {
       this.stats.redeliveries++;
-      await this.sandbox(id).invoke(event).then(
-        (r) => this.account(r),
-        () => {
-          this.stats.failures++;
-          this.discardSandbox(id);
-        },
-      );
+      const r = await this.pool.invoke(event, id);
+      if (r.ok) this.account(r.result);
+      else this.stats.failures++;
     }
-    const next = (records[records.length - 1] as KafkaRecord).offset + 1;
     // Stopped meanwhile: leave the offset uncommitted; the batch is delivered again next time.
     if (!this.running) return;
+    const next = (p: Part): number => (p.records[p.records.length - 1] as KafkaRecord).offset + 1;
     // The commit is retried while Kafka restarts. kafkajs drops a commit silently while its
     // consumer restarts after a crash; that costs a redelivery at most, never a record: the
     // feed keeps its own committed offset, and a refetch from an older one is dropped above.
@@ -439,14 +360,11 @@ export class EsmEmulator {
       async () => {
         const consumer = this.consumer;
         if (!consumer) throw new Error('the consumer is being replaced');
-        await consumer.commitOffsets([{ topic: feed.topic, partition: feed.partition, offset: String(next) }]);
+        await consumer.commitOffsets(parts.map((p) => ({ topic: p.feed.topic, partition: p.feed.partition, offset: String(next(p)) })));
       },
-      { what: `stage ${this.stage.id}: committing ${id} at ${next}`, keepGoing: () => this.running },
+      { what: `stage ${this.stage.id}: committing ${partitions.map((p) => `${p.topic}/${p.partition}`).join(', ')}`, keepGoing: () => this.running },
     );
-    feed.committed = next;
-    feed.buffer.splice(0, records.length);
-    const head = feed.buffer[0]?.offset ?? feed.fetched;
-    while (feed.arrivals.length > 1 && (feed.arrivals[1]?.offset ?? Infinity) <= head) feed.arrivals.shift();
+    for (const p of parts) committedPart(p, next(p));
   }
 
   private async toOnFailure(records: KafkaRecord[], err: unknown): Promise<void> {
@@ -470,4 +388,8 @@ export class EsmEmulator {
       })),
     });
   }
+}
+
+function outcome(r: PoolInvocation): { result: unknown } | { error: unknown } {
+  return r.ok ? { result: r.result } : { error: r.error };
 }
