@@ -1,3 +1,5 @@
+import { backoffDelay, sleep } from '../runtime/backoff';
+
 /** How long the local runner keeps retrying a call to Kafka or DynamoDB Local before it gives up. */
 export const LOCAL_SERVICE_RETRY_MS = 90_000;
 
@@ -14,7 +16,7 @@ export interface RetryForOptions {
   readonly keepGoing?: () => boolean;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /**
  * Runs `fn` until it succeeds, with exponential backoff, for a bounded time. For calls of the
@@ -31,7 +33,7 @@ export async function retryFor<T>(fn: () => Promise<T>, options: RetryForOptions
     try {
       return await fn();
     } catch (err) {
-      const delay = Math.min(options.maxDelayMs ?? 2000, (options.baseDelayMs ?? 100) * 2 ** Math.min(attempt, 20));
+      const delay = backoffDelay(attempt, { baseDelayMs: options.baseDelayMs ?? 100, maxDelayMs: options.maxDelayMs ?? 2000 });
       if (Date.now() + delay - started > windowMs || (options.keepGoing && !options.keepGoing())) {
         const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         throw new Error(`${options.what}: still failing after ${Math.round((Date.now() - started) / 1000)} s (${why})`, { cause: err });

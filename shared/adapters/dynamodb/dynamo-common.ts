@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { backoffDelay, sleep } from '../../runtime/backoff';
 import { StateUnavailableError } from './errors';
 
 /** DynamoDB's limits, in bytes. */
@@ -55,13 +56,12 @@ export function isTransient(err: unknown): boolean {
   return e.$retryable !== undefined && e.$retryable !== null;
 }
 
-/** Exponential backoff with jitter ("equal jitter": half fixed, half random). */
+/** DynamoDB's delays: the project's backoff, with jitter. */
 export function backoffMs(attempt: number, r: ResolvedRetry): number {
-  const cap = Math.min(r.maxDelayMs, r.baseDelayMs * 2 ** Math.min(attempt, 30));
-  return cap / 2 + Math.random() * (cap / 2);
+  return backoffDelay(attempt, { ...r, jitter: true });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Runs `fn`, retrying transient errors with backoff; gives up with a retriable StateUnavailableError. */
 export async function withRetry<T>(what: string, retry: ResolvedRetry, fn: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { fromKafkaJs } from './kafka-records';
 import { batchingWindow, committedPart, type Part, type PartitionFeed } from './feeds';
 import type { EsmOptions, EsmStats } from './options';
 import { SandboxPool, type PoolInvocation } from './sandbox-pool';
+import { backoffDelay } from '../../runtime/backoff';
 
 export type { EsmOptions, EsmStats, InvocationReport } from './options';
 
@@ -293,7 +294,7 @@ export class EsmEmulator {
 
   /** Between retries: 20 ms doubling up to 2 s. */
   private backoffMs(attempt: number): number {
-    return Math.min(2000, 20 * 2 ** Math.min(attempt, 20));
+    return backoffDelay(attempt, { baseDelayMs: 20, maxDelayMs: 2000 });
   }
 
   /**
