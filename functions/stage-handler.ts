@@ -8,7 +8,7 @@ import { functionSinksOf } from '../shared/runtime/function-sinks';
 import type { MskEvent } from '../shared/runtime/msk-event';
 import type { MetricName } from '../shared/runtime/ports';
 import { readStageConfig } from './config';
-import { isControlEvent, type ControlEvent } from './control-events';
+import { checkControlEvent, isControlEvent, type ControlEvent } from './control-events';
 import { selfKillingFaults } from './faults';
 import { kafkaSecurity } from './kafka-auth';
 import { stageObservability } from './observability';
@@ -82,6 +82,8 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
   };
 
   return async (event) => {
+    // Refused before init: a stray control event must not even build clients.
+    if (isControlEvent(event)) checkControlEvent(event, process.env);
     // Only builds the clients: nothing to log or count.
     if (isControlEvent(event) && event.weir === 'init') return invoke(event);
     const started = Date.now();
