@@ -10,11 +10,11 @@ import { bundlePipeline, type StageBundle } from '../build/bundle';
 import { failedTopicName } from '../plan/names';
 import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
-import { ConfigError } from '../runtime/errors';
+import { ConfigError, describeError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
 import type { KafkaRecord } from '../runtime/msk-event';
 import { prng } from './chaos';
-import { EsmEmulator, type EsmOptions } from './esm/emulator';
+import { EsmEmulator, type EsmOptions, type InvocationReport } from './esm/emulator';
 import { endOffsets, readUpTo } from './read-topics';
 import { localStageEnv } from './stage-env';
 import { placeInput, type InputRecord } from './input-file';
@@ -55,9 +55,24 @@ export interface LocalRunResult {
   /** DynamoDB usage of every invocation, as DynamoDB (Local) reported it. */
   readonly dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
   readonly redeliveries: number;
+  /** Failed invocations (each retried, or its batch sent to the on-failure topic). */
   readonly failures: number;
+  /** The first few distinct messages of failed invocations, for the summary. */
+  readonly failureMessages: readonly string[];
+  /** Per stage, the records that went to its on-failure topic after the retries ran out. */
+  readonly onFailure: readonly OnFailureTally[];
   readonly initMs: number[];
 }
+
+export interface OnFailureTally {
+  readonly stage: string;
+  /** The topic's name on the broker (with the run's prefix). */
+  readonly topic: string;
+  readonly records: number;
+}
+
+/** Enough distinct messages to tell one failure from several, few enough for a summary. */
+const FAILURE_MESSAGES_KEPT = 3;
 
 
 /**
@@ -121,6 +136,12 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     const env = { ...localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) }), ...options.stageEnv };
     await failureProducer.connect();
     const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
+    const failureMessages = new Set<string>();
+    const observe = options.esm?.onInvocation;
+    const onInvocation = (r: InvocationReport): void => {
+      if (r.error !== undefined && failureMessages.size < FAILURE_MESSAGES_KEPT) failureMessages.add(describeError(r.error));
+      observe?.(r);
+    };
     for (const s of plan.stages) {
       const b = bundles.find((x) => x.stage === s.id) as StageBundle;
       const failed = prefix + failedTopicName(plan.pipeline, s.id);
@@ -132,6 +153,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
           onFailureTopic: failed,
           ...(rand ? { rand, redeliverRate: 0.1 } : {}),
           ...options.esm,
+          onInvocation,
         }, failureProducer),
       );
     }
@@ -196,6 +218,8 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       },
       redeliveries: stats.reduce((a, s) => a + s.redeliveries, 0),
       failures: stats.reduce((a, s) => a + s.failures, 0),
+      failureMessages: [...failureMessages],
+      onFailure: emulators.map((e) => ({ stage: e.stage.id, topic: prefix + failedTopicName(plan.pipeline, e.stage.id), records: e.stats.toOnFailure })),
       initMs: emulators.flatMap((e) => e.initMs),
     };
   } finally {
