@@ -7,6 +7,7 @@ import { StageExecutor, type BatchReport, type FaultHook } from '../shared/runti
 import { functionSinksOf } from '../shared/runtime/function-sinks';
 import type { MskEvent } from '../shared/runtime/msk-event';
 import type { MetricName } from '../shared/runtime/ports';
+import { stageClock } from './clock';
 import { readStageConfig } from './config';
 import { checkControlEvent, isControlEvent, type ControlEvent } from './control-events';
 import { selfKillingFaults } from './faults';
@@ -53,7 +54,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
         state: new DynamoStateStore({ client: dynamo, table: cfg.stateTable ?? plan.tables.state, progressTable: cfg.progressTable ?? plan.tables.progress }),
         progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
         sinks: new DynamoSinkWriter({ client: dynamo, functions: functionSinksOf(p) }),
-        clock: { now: () => Date.now() },
+        clock: stageClock(process.env),
         metrics: { count: (name, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
       },
       fault,

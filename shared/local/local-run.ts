@@ -19,6 +19,7 @@ import { endOffsets, readUpTo } from './read-topics';
 import { localStageEnv } from './stage-env';
 import { placeInput, type InputRecord } from './input-file';
 import { toOutputRecord, type OutputRecord } from './output-file';
+import { ReplayClock } from './replay-clock';
 import { retryFor } from './retry';
 
 export interface LocalRunOptions {
@@ -114,6 +115,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
   const producer = new KafkaProducer(kafka, prefix);
   const emulators: EsmEmulator[] = [];
   const failureProducer = kafka.producer();
+  let disposeClock = (): void => undefined;
   try {
     say(`creating ${plan.topics.length} topics (prefix ${prefix}) and 2 tables`);
     await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
@@ -131,11 +133,14 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       say(`produced ${Math.min(i + 1000, placed.length)}/${placed.length} input records`);
     }
 
+    const clock = new ReplayClock(placed);
+    disposeClock = () => clock.dispose();
     say('bundling stage functions with esbuild');
     const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
-    const env = { ...localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) }), ...options.stageEnv };
+    const env = { ...localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, replayClockFile: clock.file, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) }), ...options.stageEnv };
     await failureProducer.connect();
     const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
+    const batchSize = options.esm?.batchSize ?? options.batchSize ?? 100;
     const failureMessages = new Set<string>();
     const observe = options.esm?.onInvocation;
     const onInvocation = (r: InvocationReport): void => {
@@ -147,7 +152,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       const failed = prefix + failedTopicName(plan.pipeline, s.id);
       emulators.push(
         new EsmEmulator(kafka, s, `${prefix}${s.id}`, b.file, env, {
-          batchSize: options.batchSize ?? 100,
+          batchSize,
           maxRetries: LOCAL_MAX_RETRIES,
           topicPrefix: prefix,
           onFailureTopic: failed,
@@ -176,6 +181,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       for (;;) {
         if (Date.now() > deadline) throw new ConfigError(`local run ${runId}: stage ${e.stage.id} did not finish in time; see .local/logs for the services`);
         let delivered = false;
+        if (e.stage.isSource) clock.advance(tps.map((tp) => ({ ...tp, committed: e.committed(tp.topic, tp.partition) })), batchSize);
         for (const tp of tps) {
           if (!(await e.deliverNext(tp.topic, tp.partition, tp.end, deadline))) continue;
           delivered = true;
@@ -226,6 +232,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     await Promise.all(emulators.map((e) => e.stop()));
     await producer.disconnect().catch(() => undefined);
     await failureProducer.disconnect().catch(() => undefined);
+    disposeClock();
     await admin.disconnect().catch(() => undefined);
     dynamo.destroy();
   }

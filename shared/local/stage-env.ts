@@ -1,3 +1,4 @@
+import { REPLAY_CLOCK_ENV } from '../../functions/clock';
 import { LOCAL_RUNTIME_ENV } from '../../functions/control-events';
 import { LOCAL_AWS } from './endpoints';
 
@@ -9,6 +10,8 @@ export function localStageEnv(o: {
   dynamoEndpoint: string;
   partitions: number;
   chaos?: number;
+  /** A bounded run's processing time (shared/local/replay-clock.ts); without it, the wall clock. */
+  replayClockFile?: string;
 }): Record<string, string> {
   return {
     WEIR_BROKERS: o.brokers,
@@ -25,5 +28,6 @@ export function localStageEnv(o: {
     // Lets the bounded local run end a source partition ({weir: 'finish'}); deployed stages refuse it.
     [LOCAL_RUNTIME_ENV]: '1',
     ...(o.chaos !== undefined ? { WEIR_CHAOS_SEED: String(o.chaos) } : {}),
+    ...(o.replayClockFile !== undefined ? { [REPLAY_CLOCK_ENV]: o.replayClockFile } : {}),
   };
 }
