@@ -10,7 +10,7 @@ import { runLocal } from '../local/local-run';
 import { startDev } from '../local/dev';
 import type { Pipeline } from '../api/pipeline';
 import { localBrokers, localDynamoEndpoint } from '../local/endpoints';
-import { loadPipeline } from '../local/load-pipeline';
+import { loadCheckedPipeline } from '../local/load-pipeline';
 import { formatOutput } from '../local/output-file';
 import { formatTally, tallyOutputs } from '../local/run-summary';
 import { checkLocalRunComplete, localRunSummary } from '../local/local-report';
@@ -111,7 +111,7 @@ Exit status: 0 on success, 1 on an error (the message says what to do), 1 on a b
     .option('--partitions <n>', 'partitions of topics that do not set their own', positiveInt('--partitions'), 4)
     .option('--svg <file>', 'also draw the plan (stages, topics, tables) as an SVG picture')
     .action(async (file: string, opts: { partitions: number; svg?: string }) => {
-      const p = loadPipeline(file);
+      const p = loadCheckedPipeline(file);
       const plan = planPipeline(p, { defaultPartitions: opts.partitions });
       process.stdout.write(formatPlan(p, plan) + '\n');
       if (opts.svg) {
@@ -147,7 +147,7 @@ Examples:
   $ weir run examples/windowed-wordcount.ts --input in.jsonl --local   # needs npm run local:up`,
     )
     .action(async (file: string, opts: RunOptions) => {
-      const p = loadPipeline(file);
+      const p = loadCheckedPipeline(file);
       const input = readInputFile(opts.input);
       if (opts.local) {
         await runOnLocalStack(p, file, input, opts);
@@ -207,7 +207,7 @@ Examples:
   $ weir dev examples/windowed-wordcount.ts --ui-port 8080    # http://127.0.0.1:8080/`,
     )
     .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string; batchingWindow: number; ui?: boolean; uiPort?: number }) => {
-      const p = loadPipeline(file);
+      const p = loadCheckedPipeline(file);
       const session = await startDev(p, file, {
         ...(opts.lambdaEndpoint ? { lambdaEndpoint: opts.lambdaEndpoint, functionName: opts.functionName } : {}),
         ...(opts.ui || opts.uiPort !== undefined ? { ui: opts.uiPort !== undefined ? { port: opts.uiPort } : {} } : {}),
