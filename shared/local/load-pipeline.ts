@@ -30,6 +30,7 @@ export function loadPipeline(file: string): Pipeline {
  * error stops with the compiler's message instead of running (tsx and esbuild only strip types).
  */
 export function loadCheckedPipeline(file: string): Pipeline {
+  // A missing file gets loadPipeline's own message, not the compiler's.
   if (!existsSync(resolve(file))) return loadPipeline(file);
   typecheckPipeline(file);
   return loadPipeline(file);
