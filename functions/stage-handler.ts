@@ -7,8 +7,9 @@ import { StageExecutor, type BatchReport, type FaultHook } from '../shared/runti
 import { functionSinksOf } from '../shared/runtime/function-sinks';
 import type { MskEvent } from '../shared/runtime/msk-event';
 import type { MetricName } from '../shared/runtime/ports';
+import { stageClock } from './clock';
 import { readStageConfig } from './config';
-import { isControlEvent, type ControlEvent } from './control-events';
+import { checkControlEvent, isControlEvent, type ControlEvent } from './control-events';
 import { selfKillingFaults } from './faults';
 import { kafkaSecurity } from './kafka-auth';
 import { stageObservability } from './observability';
@@ -53,7 +54,7 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
         log: new DynamoCommitLog({ client: dynamo, table: cfg.stateTable ?? plan.tables.state }),
         progress: new DynamoProgressStore({ client: dynamo, table: cfg.progressTable ?? plan.tables.progress }),
         sinks: new DynamoSinkWriter({ client: dynamo, functions: functionSinksOf(p) }),
-        clock: { now: () => Date.now() },
+        clock: stageClock(process.env),
         metrics: { count: (name, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
         stateCacheBytes: stateCacheBytes(process.env),
       },
@@ -83,6 +84,8 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
   };
 
   return async (event) => {
+    // Refused before init: a stray control event must not even build clients.
+    if (isControlEvent(event)) checkControlEvent(event, process.env);
     // Only builds the clients: nothing to log or count.
     if (isControlEvent(event) && event.weir === 'init') return invoke(event);
     const started = Date.now();

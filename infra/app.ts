@@ -2,7 +2,7 @@
 // cdk.json runs this with tsx: `npx cdk synth -c pipeline=examples/windowed-wordcount.ts`.
 import { App } from 'aws-cdk-lib';
 import { bundlePipeline } from '../shared/build/bundle';
-import { loadPipeline } from '../shared/local/load-pipeline';
+import { loadCheckedPipeline } from '../shared/local/load-pipeline';
 import { planPipeline } from '../shared/plan/planner';
 import { ConfigError } from '../shared/runtime/errors';
 import { WeirStack, type WeirAppContext } from './weir-stack';
@@ -27,7 +27,7 @@ function context(app: App): WeirAppContext {
 async function main(): Promise<void> {
   const app = new App();
   const ctx = context(app);
-  const p = loadPipeline(ctx.pipeline);
+  const p = loadCheckedPipeline(ctx.pipeline);
   // The bundles the local emulator runs, byte for byte; their sizes go to stderr (stdout may carry the template).
   const bundles = await bundlePipeline(p, ctx.pipeline, { outDir: 'build', ...(ctx.partitions !== undefined ? { partitions: ctx.partitions } : {}) });
   for (const b of bundles) process.stderr.write(`weir: bundle ${p.name}/${b.stage} ${(b.bytes / 1024).toFixed(1)} KiB (${b.file})\n`);

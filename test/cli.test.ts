@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { OutputRecord } from '../shared/local/output-file';
 import { singlePartitionWithLateness } from './reference/generators';
 import { expectedOutput } from './reference/oracle';
@@ -55,6 +55,26 @@ describe('weir CLI', () => {
     expect(norm('wild.jsonl')).toEqual(norm('calm.jsonl'));
   });
 
+  it('run --chaos counts results by distinct weir-id and says how many copies the outputs hold', () => {
+    // Seeded so that one late record is written twice (a redelivered batch) while the late
+    // metric, counted per invocation, says 14: the summary must say 12 results in 13 copies.
+    const input = singlePartitionWithLateness('windowed-wordcount', 48, 40);
+    const inFile = join(tmp, 'late.jsonl');
+    writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const args = ['run', 'examples/windowed-wordcount.ts', '--input', inFile, '--partitions', '1', '--batch-size', '2'];
+    const calm = weir(...args, '--output', join(tmp, 'late-calm.jsonl'));
+    const wild = weir(...args, '--chaos', '8', '--output', join(tmp, 'late-wild.jsonl'));
+    expect([calm.status, wild.status]).toEqual([0, 0]);
+    const late = (f: string) => readOutput(join(tmp, f)).filter((o) => o.topic === 'late-words');
+    expect(late('late-calm.jsonl')).toHaveLength(12);
+    expect(late('late-wild.jsonl')).toHaveLength(13);
+    expect(new Set(late('late-wild.jsonl').map((o) => o.headers['weir-id'])).size).toBe(12);
+    expect(calm.stderr).toContain('\n  late-words: 12 records\n');
+    expect(calm.stderr).toContain('\n  late: 12 records, dead letters: 0 records (distinct weir-ids)\n');
+    expect(wild.stderr).toContain('\n  late-words: 12 records (13 copies)\n');
+    expect(wild.stderr).toContain('\n  late: 12 records (13 copies), dead letters: 0 records (distinct weir-ids)\n');
+  });
+
   it('errors a user can cause say what to do', () => {
     const missing = weir('run', 'examples/nope.ts', '--input', 'x.jsonl');
     expect(missing.status).toBe(1);
@@ -106,13 +126,39 @@ describe('weir CLI', () => {
     expect(down.stderr).toContain('start the local services with `npm run local:up`');
   });
 
+  it('plan, run and dev type-check the pipeline file and stop with the compiler message on a type error', () => {
+    // Under test-output/ (not in tsconfig's include, so npm run typecheck stays clean), next
+    // to the repo's tsconfig, whose options the check uses.
+    const dir = join(root, 'test-output', 'typecheck');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'type-error.ts');
+    writeFileSync(
+      file,
+      [
+        "import { kafkaSink, kafkaSource, pipeline } from '../../shared/api';",
+        "const p = pipeline('type-error');",
+        "p.source(kafkaSource({ topic: 'lines' })).map((line) => line.length).map((n) => n.toUpperCase()).sinkTo(kafkaSink({ topic: 'out' }));",
+        'export default p;',
+        '',
+      ].join('\n'),
+    );
+    const rel = relative(root, file);
+    const expected = `weir: pipeline file ${file} does not type-check:\n${rel}(3,83): error TS2339: Property 'toUpperCase' does not exist on type 'number'.\nfix the file and run again\n`;
+    const inFile = join(tmp, 'tc.jsonl');
+    writeFileSync(inFile, '{"timestamp": 1, "value": "a"}\n');
+    for (const r of [weir('plan', file), weir('run', file, '--input', inFile), weir('dev', file, '--dynamodb-endpoint', 'http://127.0.0.1:1')]) {
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(expected);
+      expect(r.stdout).toBe('');
+    }
+  });
+
   it('a pipeline file that does not compile, and a missing input file, say what to do', () => {
     const broken = join(tmp, 'broken.ts');
     writeFileSync(broken, 'export default 1 +;\n');
     const r = weir('plan', broken);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`weir: pipeline file ${broken} failed to load:`);
-    expect(r.stderr).toContain('broken.ts:1:18: ERROR: Unexpected ";"; fix the file');
+    expect(r.stderr).toContain(`weir: pipeline file ${broken} does not type-check:\n${relative(root, broken)}(1,19): error TS1109: Expression expected.\nfix the file and run again\n`);
     const noInput = weir('run', 'examples/uppercase.ts', '--input', join(tmp, 'none.jsonl'));
     expect(noInput.status).toBe(1);
     expect(noInput.stderr).toContain('it does not exist; pass a JSON lines file ({"timestamp", "value"} per line) with --input');

@@ -10,8 +10,10 @@ import { runLocal } from '../local/local-run';
 import { startDev } from '../local/dev';
 import type { Pipeline } from '../api/pipeline';
 import { localBrokers, localDynamoEndpoint } from '../local/endpoints';
-import { loadPipeline } from '../local/load-pipeline';
+import { loadCheckedPipeline } from '../local/load-pipeline';
 import { formatOutput } from '../local/output-file';
+import { formatTally, tallyOutputs } from '../local/run-summary';
+import { checkLocalRunComplete, localRunSummary } from '../local/local-report';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
@@ -71,11 +73,13 @@ async function runOnLocalStack(p: Pipeline, file: string, input: InputRecord[], 
     [
       `weir run --local ${p.name} (run ${result.runId}): ${input.length} input records, ${result.plan.stages.length} stages, ${result.invocations} invocations in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       `  bundles: ${result.bundles.map((b) => `${b.stage} ${(b.bytes / 1024).toFixed(0)} KB`).join(', ')}`,
-      `  outputs: ${result.outputs.length} records; failed invocations retried: ${result.failures}; redelivered batches: ${result.redeliveries}`,
+      ...localRunSummary(result, opts.brokers),
+      `  redelivered batches: ${result.redeliveries}`,
       `  DynamoDB: ${result.dynamo.writeRequests} write requests (${per(result.dynamo.writeRequests)} per input record), ${result.dynamo.writeUnits.toFixed(0)} write units (${per(result.dynamo.writeUnits)} per input record), ${result.dynamo.readRequests} read requests; ${result.stateWrites} key writes`,
       ...(opts.output ? [`  output written to ${opts.output}`] : []),
     ].join('\n') + '\n',
   );
+  checkLocalRunComplete(result);
 }
 
 export function buildCli(): Command {
@@ -107,7 +111,7 @@ Exit status: 0 on success, 1 on an error (the message says what to do), 1 on a b
     .option('--partitions <n>', 'partitions of topics that do not set their own', positiveInt('--partitions'), 4)
     .option('--svg <file>', 'also draw the plan (stages, topics, tables) as an SVG picture')
     .action(async (file: string, opts: { partitions: number; svg?: string }) => {
-      const p = loadPipeline(file);
+      const p = loadCheckedPipeline(file);
       const plan = planPipeline(p, { defaultPartitions: opts.partitions });
       process.stdout.write(formatPlan(p, plan) + '\n');
       if (opts.svg) {
@@ -132,8 +136,10 @@ Exit status: 0 on success, 1 on an error (the message says what to do), 1 on a b
     .addHelpText(
       'after',
       `
-Output goes to stdout (or --output) as JSON lines; a summary goes to stderr. The input is
-bounded: every window fires at the end, and the command exits 0.
+Output goes to stdout (or --output) as JSON lines; a summary goes to stderr, counting results
+by distinct weir-id (and copies, when retries wrote some twice). The input is bounded: every
+window fires at the end, and the command exits 0; with --local it exits 1 when records went
+to an on-failure topic (the summary says which and how many).
 
 Examples:
   $ weir run examples/windowed-wordcount.ts --input examples/data/lines.jsonl --batch-size 10
@@ -141,7 +147,7 @@ Examples:
   $ weir run examples/windowed-wordcount.ts --input in.jsonl --local   # needs npm run local:up`,
     )
     .action(async (file: string, opts: RunOptions) => {
-      const p = loadPipeline(file);
+      const p = loadCheckedPipeline(file);
       const input = readInputFile(opts.input);
       if (opts.local) {
         await runOnLocalStack(p, file, input, opts);
@@ -161,14 +167,12 @@ Examples:
       const text = formatOutput(result.outputs);
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);
-      const byTopic = new Map<string, number>();
-      for (const o of result.outputs) byTopic.set(o.topic, (byTopic.get(o.topic) ?? 0) + 1);
       const m = result.metrics;
       process.stderr.write(
         [
           `weir run ${p.name}: ${input.length} input records, ${result.plan.stages.length} stages, ${result.invocations} invocations`,
-          ...[...byTopic].map(([t, n]) => `  ${t}: ${n} records`),
-          `  late: ${m.lateRecords ?? 0}, dead letters: ${m.dlqRecords ?? 0}, duplicates skipped: ${m.duplicatesSkipped ?? 0}`,
+          ...formatTally(tallyOutputs(result.plan, result.outputs)),
+          `  duplicate input records skipped: ${m.duplicatesSkipped ?? 0}`,
           `  state: ${result.stateWrites} key writes in ${result.writeRequests} DynamoDB write requests (${input.length ? (result.writeRequests / input.length).toFixed(3) : '0'} per input record)`,
           ...(result.chaos
             ? [`  chaos: crashes ${JSON.stringify(result.chaos.crashes)}, redeliveries ${result.chaos.redeliveries}, duplicated records ${result.chaos.duplicatedRecords}`]
@@ -203,7 +207,7 @@ Examples:
   $ weir dev examples/windowed-wordcount.ts --ui-port 8080    # http://127.0.0.1:8080/`,
     )
     .action(async (file: string, opts: { partitions: number; batchSize: number; brokers: string; dynamodbEndpoint: string; lambdaEndpoint?: string; functionName: string; batchingWindow: number; ui?: boolean; uiPort?: number }) => {
-      const p = loadPipeline(file);
+      const p = loadCheckedPipeline(file);
       const session = await startDev(p, file, {
         ...(opts.lambdaEndpoint ? { lambdaEndpoint: opts.lambdaEndpoint, functionName: opts.functionName } : {}),
         ...(opts.ui || opts.uiPort !== undefined ? { ui: opts.uiPort !== undefined ? { port: opts.uiPort } : {} } : {}),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pipeline } from '../api/pipeline';
 import { ConfigError } from '../runtime/errors';
+import { typecheckPipeline } from './typecheck';
 
 /**
  * Loads a pipeline module (TypeScript is compiled on the fly by the CLI's loader): its
@@ -22,4 +23,15 @@ export function loadPipeline(file: string): Pipeline {
   const candidate = mod.default ?? mod.pipeline;
   if (candidate instanceof Pipeline) return candidate;
   throw new ConfigError(`${file} must export a pipeline: add \`export default p;\` where p = pipeline('name')`);
+}
+
+/**
+ * What the CLI and cdk synth load: the file is type-checked first, so a pipeline with a type
+ * error stops with the compiler's message instead of running (tsx and esbuild only strip types).
+ */
+export function loadCheckedPipeline(file: string): Pipeline {
+  // A missing file gets loadPipeline's own message, not the compiler's.
+  if (!existsSync(resolve(file))) return loadPipeline(file);
+  typecheckPipeline(file);
+  return loadPipeline(file);
 }

@@ -10,15 +10,16 @@ import { bundlePipeline, type StageBundle } from '../build/bundle';
 import { failedTopicName } from '../plan/names';
 import { planPipeline } from '../plan/planner';
 import type { PipelinePlan } from '../plan/types';
-import { ConfigError } from '../runtime/errors';
+import { ConfigError, describeError } from '../runtime/errors';
 import { stageNeedsTicks } from '../runtime/executor';
 import type { KafkaRecord } from '../runtime/msk-event';
 import { prng } from './chaos';
-import { EsmEmulator, type EsmOptions } from './esm/emulator';
+import { EsmEmulator, type EsmOptions, type InvocationReport } from './esm/emulator';
 import { endOffsets, readUpTo } from './read-topics';
 import { localStageEnv } from './stage-env';
 import { placeInput, type InputRecord } from './input-file';
 import { toOutputRecord, type OutputRecord } from './output-file';
+import { ReplayClock } from './replay-clock';
 import { retryFor } from './retry';
 
 export interface LocalRunOptions {
@@ -55,9 +56,24 @@ export interface LocalRunResult {
   /** DynamoDB usage of every invocation, as DynamoDB (Local) reported it. */
   readonly dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
   readonly redeliveries: number;
+  /** Failed invocations (each retried, or its batch sent to the on-failure topic). */
   readonly failures: number;
+  /** The first few distinct messages of failed invocations, for the summary. */
+  readonly failureMessages: readonly string[];
+  /** Per stage, the records that went to its on-failure topic after the retries ran out. */
+  readonly onFailure: readonly OnFailureTally[];
   readonly initMs: number[];
 }
+
+export interface OnFailureTally {
+  readonly stage: string;
+  /** The topic's name on the broker (with the run's prefix). */
+  readonly topic: string;
+  readonly records: number;
+}
+
+/** Enough distinct messages to tell one failure from several, few enough for a summary. */
+const FAILURE_MESSAGES_KEPT = 3;
 
 
 /**
@@ -99,6 +115,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
   const producer = new KafkaProducer(kafka, prefix, plan.limits.maxMessageBytes);
   const emulators: EsmEmulator[] = [];
   const failureProducer = kafka.producer();
+  let disposeClock = (): void => undefined;
   try {
     say(`creating ${plan.topics.length} topics (prefix ${prefix}) and 2 tables`);
     // The topics take what the pipeline says its records may be (maxMessageBytes), as a deployment must configure them.
@@ -118,22 +135,32 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       say(`produced ${Math.min(i + 1000, placed.length)}/${placed.length} input records`);
     }
 
+    const clock = new ReplayClock(placed);
+    disposeClock = () => clock.dispose();
     say('bundling stage functions with esbuild');
     const bundles = await bundlePipeline(p, pipelineFile, { outDir: resolve('build'), partitions });
-    const env = { ...localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) }), ...options.stageEnv };
+    const env = { ...localStageEnv({ brokers, prefix, tables, dynamoEndpoint, partitions, replayClockFile: clock.file, ...(options.chaos !== undefined ? { chaos: options.chaos } : {}) }), ...options.stageEnv };
     await failureProducer.connect();
     const rand = options.chaos !== undefined ? prng(options.chaos) : undefined;
+    const batchSize = options.esm?.batchSize ?? options.batchSize ?? 100;
+    const failureMessages = new Set<string>();
+    const observe = options.esm?.onInvocation;
+    const onInvocation = (r: InvocationReport): void => {
+      if (r.error !== undefined && failureMessages.size < FAILURE_MESSAGES_KEPT) failureMessages.add(describeError(r.error));
+      observe?.(r);
+    };
     for (const s of plan.stages) {
       const b = bundles.find((x) => x.stage === s.id) as StageBundle;
       const failed = prefix + failedTopicName(plan.pipeline, s.id);
       emulators.push(
         new EsmEmulator(kafka, s, `${prefix}${s.id}`, b.file, env, {
-          batchSize: options.batchSize ?? 100,
+          batchSize,
           maxRetries: LOCAL_MAX_RETRIES,
           topicPrefix: prefix,
           onFailureTopic: failed,
           ...(rand ? { rand, redeliverRate: 0.1 } : {}),
           ...options.esm,
+          onInvocation,
         }, failureProducer),
       );
     }
@@ -156,6 +183,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       for (;;) {
         if (Date.now() > deadline) throw new ConfigError(`local run ${runId}: stage ${e.stage.id} did not finish in time; see .local/logs for the services`);
         let delivered = false;
+        if (e.stage.isSource) clock.advance(tps.map((tp) => ({ ...tp, committed: e.committed(tp.topic, tp.partition) })), batchSize);
         for (const tp of tps) {
           if (!(await e.deliverNext(tp.topic, tp.partition, tp.end, deadline))) continue;
           delivered = true;
@@ -198,12 +226,15 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       },
       redeliveries: stats.reduce((a, s) => a + s.redeliveries, 0),
       failures: stats.reduce((a, s) => a + s.failures, 0),
+      failureMessages: [...failureMessages],
+      onFailure: emulators.map((e) => ({ stage: e.stage.id, topic: prefix + failedTopicName(plan.pipeline, e.stage.id), records: e.stats.toOnFailure })),
       initMs: emulators.flatMap((e) => e.initMs),
     };
   } finally {
     await Promise.all(emulators.map((e) => e.stop()));
     await producer.disconnect().catch(() => undefined);
     await failureProducer.disconnect().catch(() => undefined);
+    disposeClock();
     await admin.disconnect().catch(() => undefined);
     dynamo.destroy();
   }

@@ -1,3 +1,5 @@
+import { REPLAY_CLOCK_ENV } from '../../functions/clock';
+import { LOCAL_RUNTIME_ENV } from '../../functions/control-events';
 import { LOCAL_AWS } from './endpoints';
 
 /** The environment a local stage process gets: where Kafka and DynamoDB are, and its names. */
@@ -8,6 +10,8 @@ export function localStageEnv(o: {
   dynamoEndpoint: string;
   partitions: number;
   chaos?: number;
+  /** A bounded run's processing time (shared/local/replay-clock.ts); without it, the wall clock. */
+  replayClockFile?: string;
 }): Record<string, string> {
   return {
     WEIR_BROKERS: o.brokers,
@@ -21,6 +25,9 @@ export function localStageEnv(o: {
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
     // The emulator and the bench read each invocation's DynamoDB usage; deployed stages skip counting it.
     WEIR_METER_DYNAMODB: '1',
+    // Lets the bounded local run end a source partition ({weir: 'finish'}); deployed stages refuse it.
+    [LOCAL_RUNTIME_ENV]: '1',
     ...(o.chaos !== undefined ? { WEIR_CHAOS_SEED: String(o.chaos) } : {}),
+    ...(o.replayClockFile !== undefined ? { [REPLAY_CLOCK_ENV]: o.replayClockFile } : {}),
   };
 }

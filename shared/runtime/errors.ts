@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'STATE_TOO_LARGE',
   'INJECTED_CRASH',
   'INPUT_INVALID',
+  'RUN_INCOMPLETE',
 ] as const;
 export type WeirErrorCode = (typeof ERROR_CODES)[number];
 

@@ -5,6 +5,7 @@ import { startDev } from '../../shared/local/dev';
 import { localBrokers } from '../../shared/local/endpoints';
 import { loadPipeline } from '../../shared/local/load-pipeline';
 import type { OutputRecord } from '../../shared/local/output-file';
+import { planPipeline } from '../../shared/plan/planner';
 import { readTopic } from '../support/kafka-read';
 import { recordRow } from '../support/reliability';
 import { describeValidation, validate } from '../support/validator';
@@ -78,11 +79,13 @@ describe('row 9: late and out-of-order records, an idle partition, traffic stopp
       await sleep(1000);
       const v = validate(expected, await asOutputs());
       process.stderr.write(`[faults-idle] ${describeValidation(v)}\n`);
+      const dlqTopic = `${prefix}${planPipeline(p, { defaultPartitions: 3 }).dlqTopic}`;
+      const dlq = new Set((await readTopic(kafka, dlqTopic)).filter((r) => r.headers['weir-marker'] === undefined).map((r) => r.headers['weir-id'] ?? `${r.partition}/${r.offset}`));
       recordRow({
         row: '9',
-        scenario: 'late and out-of-order records; an idle partition; traffic stopping entirely',
         injected: '`weir dev`-style free-running emulators, ticker every 200 ms, idleTimeoutMs 1 s: 60 clicks on 2 of 3 partitions (every 7th 300 ms out of order), partition 2 never written, then no traffic; then one click for a window that already fired',
         recordsIn: clicks.length + 1,
+        dlq: dlq.size,
         lost: v.lost.length + (late.length === 1 ? 0 : 1),
         duplicated: v.duplicated.length + v.unexpected.length + Math.max(0, late.length - 1),
         outcome: `every window fired with no traffic (${v.expected} exact counts, ticker-advanced idle watermark); the late click on the late side output`,

@@ -10,7 +10,7 @@ import { planPipeline } from '../../shared/plan/planner';
 import type { ExampleName } from '../reference/types';
 import { multiPartitionWithinBound } from '../reference/generators';
 import { dedupById, example } from '../support/examples';
-import { recordValidation, type ReliabilityRow } from '../support/reliability';
+import { dlqOfRun, recordValidation, type ReliabilityRow } from '../support/reliability';
 import { validate } from '../support/validator';
 
 // A service of the local stack dies mid-run and comes back: the bounded local run (MSK
@@ -124,7 +124,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function faultRun(name: ExampleName, seed: number, fault: MidRunRestart, row: Pick<ReliabilityRow, 'row' | 'scenario' | 'injected' | 'test'>, dynamoEndpoint?: string): Promise<void> {
+async function faultRun(name: ExampleName, seed: number, fault: MidRunRestart, row: Pick<ReliabilityRow, 'row' | 'injected' | 'test'>, dynamoEndpoint?: string): Promise<void> {
   const p = example(name);
   const input = multiPartitionWithinBound(name, seed, 300, PARTITIONS);
   const embedded = await runEmbedded(p, input, { partitions: PARTITIONS, batchSize: BATCH_SIZE });
@@ -156,7 +156,7 @@ async function faultRun(name: ExampleName, seed: number, fault: MidRunRestart, r
   expect(local.failures).toBeGreaterThan(0);
   expect(local.outputs.length).toBeGreaterThan(0);
   const v = validate(embedded.outputs, local.outputs);
-  recordValidation(v, { ...row, recordsIn: input.length, outcome: `exact: ${v.expected} results equal the calm embedded run; ${fault.total} batches, the service was down after batch ${fault.downAt} of them` });
+  recordValidation(v, { ...row, recordsIn: input.length, dlq: dlqOfRun(local), outcome: `exact: ${v.expected} results equal the calm embedded run; ${fault.total} batches, the service was down after batch ${fault.downAt} of them` });
   expect(v.lost).toEqual([]);
   expect(v.duplicated).toEqual([]);
   expect(v.unexpected).toEqual([]);
@@ -171,7 +171,6 @@ describe('local run under service faults', () => {
     const name: ExampleName = 'windowed-wordcount';
     await faultRun(name, 51, new MidRunRestart(keyedStage(name), 40, ['restart-one.sh', 'kafka', '--hard', '--pause', '8']), {
       row: '7a',
-      scenario: 'Kafka broker killed and restarted during produce',
       injected: 'SIGKILL of the broker after the keyed stage\'s 40th batch (bounded local run), restarted 8 s later on the same data dir',
       test: 'test/integration/faults-local.test.ts: Kafka broker',
     });
@@ -204,7 +203,6 @@ describe('local run under service faults', () => {
       const name: ExampleName = 'wordcount';
       await faultRun(name, 52, new MidRunRestart(keyedStage(name), 40, ['restart-one.sh', 'dynamodb', '--hard', '--pause', '15'], env), {
         row: '7b',
-        scenario: 'DynamoDB Local killed and restarted',
         injected: 'SIGKILL of DynamoDB Local (persisted on disk) after the keyed stage\'s 40th batch, restarted 15 s later',
         test: 'test/integration/faults-local.test.ts: DynamoDB Local',
       }, `http://127.0.0.1:${env.WEIR_DYNAMODB_PORT}`);

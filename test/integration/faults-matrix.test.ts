@@ -15,7 +15,7 @@ import type { ExampleName } from '../reference/types';
 import { DynamoProxy, INTERNAL, THROTTLE, THROTTLING, type Decide, type ProxiedRequest, type ProxyAction } from '../support/dynamo-proxy';
 import { example } from '../support/examples';
 import { readTopic } from '../support/kafka-read';
-import { recordValidation } from '../support/reliability';
+import { dlqOfRun, recordValidation } from '../support/reliability';
 import { describeValidation, validate, type Validation } from '../support/validator';
 
 // The fault matrix of issue #6 on the real local stack: each stage is its esbuild bundle,
@@ -113,9 +113,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expectClean(r.validation);
     recordValidation(r.validation, {
       row: '1',
-      scenario: 'successful batch delivered again (offset commit lost)',
       injected: 'emulator redelivers a finished batch with probability 0.4 (seeded), every stage',
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} window results and late records; redelivered batches skipped by the progress record`,
       test: `${FILE}: row 1`,
     });
@@ -145,9 +145,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expectClean(r.validation);
     recordValidation(r.validation, {
       row: '2a',
-      scenario: 'handler killed (SIGKILL) after k of n state writes',
       injected: 'DynamoDB proxy SIGKILLs the keyed stage process after a non-final commit transaction was applied, 3 times (batches of 250 records, ~200 changed keys, 2-3 transactions)',
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} running counts; the retry skips keys whose fences passed, applies the rest`,
       test: `${FILE}: row 2a`,
     });
@@ -170,9 +170,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expectClean(r.validation);
     recordValidation(r.validation, {
       row: '2b',
-      scenario: 'handler killed (SIGKILL) after producing, before the state write; and after the commit, before return',
       injected: 'DynamoDB proxy SIGKILLs the keyed stage process when its commit arrives (outputs already produced) twice, and after the commit (state + progress durable) twice',
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} window results and late records; re-produced outputs carry the same weir-id`,
       test: `${FILE}: row 2b`,
     });
@@ -196,9 +196,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expectClean(r.validation);
     recordValidation(r.validation, {
       row: '3',
-      scenario: 'function timeout mid-batch, then retry',
       injected: 'DynamoDB proxy stalls the keyed commit for 7 s, the function timeout is 4 s: the emulator kills the sandbox and retries (twice)',
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} window results and late records; the retry starts from the last durable state`,
       test: `${FILE}: row 3`,
     });
@@ -238,9 +238,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expect(zombie?.response.body).toContain('ConditionalCheckFailed');
     recordValidation(r.validation, {
       row: '4',
-      scenario: 'stalled invocation resumes after its retry finished (zombie)',
       injected: "DynamoDB proxy holds a keyed commit until the retry of the timed-out invocation committed, then forwards it",
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} window results; the zombie's transaction was cancelled by the version condition (ConditionalCheckFailed)`,
       test: `${FILE}: row 4`,
     });
@@ -260,9 +260,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expectClean(r.validation);
     recordValidation(r.validation, {
       row: '6',
-      scenario: 'upstream stage retried after it produced (duplicates at new offsets downstream)',
       injected: 'DynamoDB proxy SIGKILLs the source stage process when its progress write arrives (after producing), 5 times',
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} window results and late records; the keyed stage's per-key fences skip the re-produced copies`,
       test: `${FILE}: row 6`,
     });
@@ -282,9 +282,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
     expectClean(r.validation);
     recordValidation(r.validation, {
       row: '8',
-      scenario: 'DynamoDB throttling and transient errors',
       injected: 'DynamoDB proxy answers 12 % of requests (seeded) with ProvisionedThroughputExceededException / ThrottlingException (HTTP 400) or InternalServerError (HTTP 500)',
       recordsIn: input.length,
+      dlq: dlqOfRun(r.local),
       outcome: `exact: ${r.validation.expected} window results and late records; the SDK, the adapter and the emulator retry, nothing is dropped`,
       test: `${FILE}: row 8`,
     });
@@ -355,9 +355,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
       expectClean(v);
       recordValidation(v, {
         row: '10',
-        scenario: 'undecodable JSON, records over the size limit, wrong schema, null keys',
         injected: `${bad.size} bad records among ${input.length} on 2 partitions: invalid JSON, a value over the pipeline's 2 KB limit (its map rejects it), wrong schema, keyBy returning null`,
         recordsIn: input.length,
+        dlq: dlqOfRun(local),
         outcome: `exact: ${v.expected} window totals of the good records; all ${bad.size} bad records in the DLQ with stage/topic/partition/offset/error headers, no payload in the error header or the stage logs`,
         test: `${FILE}: row 10`,
       });
@@ -409,9 +409,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
       expectClean(r.validation);
       recordValidation(r.validation, {
         row: '12',
-        scenario: 'retries exhausted',
         injected: "DynamoDB proxy fails the progress read of source partition 1's first batch (HTTP 500) until the emulator gives up (2 retries)",
         recordsIn: input.length,
+        dlq: dlqOfRun(r.local),
         outcome: `the ${failedBatch.length} records of that batch are on the on-failure topic with their offsets; ${r.local.failures} invocation errors (the Errors alarm's metric) logged without payload; the rest exact (${r.validation.expected} results)`,
         test: `${FILE}: row 12`,
       });
@@ -450,9 +450,9 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
       expectClean(v);
       recordValidation(v, {
         row: '11',
-        scenario: "hot key whose state grows toward DynamoDB's 400 KB item limit",
         injected: 'one key, a window that keeps every 1000-character value: 600 values (~610 KB of state, spilled over 3 items) then 150 in the next window, batches of 50',
         recordsIn: input.length,
+        dlq: dlqOfRun(local),
         outcome: `exact: ${v.expected} window results (n and size of every value); state spilled over several items, the largeStateKeys metric emitted, no failed invocation`,
         test: `${FILE}: row 11`,
       });

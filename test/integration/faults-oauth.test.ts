@@ -137,9 +137,10 @@ describe('row 13: the OAUTHBEARER token expires during a long run', () => {
       process.stderr.write(`[faults-oauth] ${N} records over ${elapsedS.toFixed(0)} s, tokens of ${TOKEN_LIFETIME_S} s: ${issued.length} tokens issued on ${connections} connections; ${lost.length} lost, ${duplicated} duplicated\n`);
       recordRow({
         row: '13',
-        scenario: 'OAUTHBEARER token expiring during a long run',
         injected: `second local broker with a SASL_PLAINTEXT OAUTHBEARER listener (Kafka's unsecured JWT validator, session = token lifetime); Weir's MSK IAM SASL mechanism with a signer issuing ${TOKEN_LIFETIME_S} s tokens; producer and consumer run for several token lifetimes`,
         recordsIn: N,
+        // Producer and consumer only: no pipeline, so no dead-letter topic.
+        dlq: 0,
         lost: lost.length,
         duplicated,
         outcome: 'every record delivered once; tokens re-signed and live connections re-authenticated (more tokens than connections) before their sessions ended',

@@ -16,7 +16,7 @@ import { multiPartitionWithinBound } from '../reference/generators';
 import type { ExampleName } from '../reference/types';
 import { example } from '../support/examples';
 import { readTopic } from '../support/kafka-read';
-import { recordValidation } from '../support/reliability';
+import { dlqRecords, recordValidation } from '../support/reliability';
 import { describeValidation, validate } from '../support/validator';
 
 // Row 5 of the fault matrix: two invocations on the same partition at once, as during a
@@ -95,9 +95,9 @@ describe('row 5: two invocations on the same partition at once (rebalance overla
       expect(keyedA.stats.toOnFailure + keyedB.stats.toOnFailure + src.stats.toOnFailure).toBe(0);
       recordValidation(v, {
         row: '5',
-        scenario: 'two invocations on the same partition at once (rebalance overlap)',
         injected: 'the keyed stage under two free-running trigger emulators (two consumer groups): every partition invoked twice, concurrently, batches cut independently',
         recordsIn: input.length,
+        dlq: dlqRecords(plan, outputs),
         outcome: `exact: ${v.expected} window results; the slower writer's conditional commits fail and its batch is retried or skipped`,
         test: 'test/integration/faults-overlap.test.ts: row 5',
       });
