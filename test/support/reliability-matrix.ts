@@ -5,8 +5,8 @@
  */
 export const RELIABILITY_MATRIX = [
   { row: '1', scenario: 'successful batch delivered again (offset commit lost)' },
-  { row: '2a', scenario: 'handler killed (SIGKILL) after k of n state writes' },
-  { row: '2b', scenario: 'handler killed (SIGKILL) after producing, before the state write; and after the commit, before return' },
+  { row: '2a', scenario: 'handler killed (SIGKILL) when its commit arrives: outputs produced, commit not made' },
+  { row: '2b', scenario: 'handler killed (SIGKILL) after the commit, before return' },
   { row: '3', scenario: 'function timeout mid-batch, then retry' },
   { row: '4', scenario: 'stalled invocation resumes after its retry finished (zombie)' },
   { row: '5', scenario: 'two invocations on the same partition at once (rebalance overlap)' },
@@ -16,9 +16,12 @@ export const RELIABILITY_MATRIX = [
   { row: '8', scenario: 'DynamoDB throttling and transient errors' },
   { row: '9', scenario: 'late and out-of-order records; an idle partition; traffic stopping entirely' },
   { row: '10', scenario: 'undecodable JSON, records over the size limit, wrong schema, null keys' },
-  { row: '11', scenario: "hot key whose state grows toward DynamoDB's 400 KB item limit" },
+  { row: '11', scenario: "hot key whose state grows past DynamoDB's 400 KB item limit" },
   { row: '12', scenario: 'retries exhausted' },
   { row: '13', scenario: 'OAUTHBEARER token expiring during a long run' },
+  { row: '14', scenario: 'stale caches: several sandboxes handle one partition in turn' },
+  { row: '15', scenario: 'cold restore mid-run (every sandbox gone)' },
+  { row: '16', scenario: 'handler killed (SIGKILL) between the parts of a snapshot' },
 ] as const;
 
 export type ReliabilityRowId = (typeof RELIABILITY_MATRIX)[number]['row'];
