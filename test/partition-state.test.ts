@@ -6,6 +6,7 @@ import { PartitionCache } from '../shared/runtime/state/partition-cache';
 import { decodeBody, PartitionState } from '../shared/runtime/state/partition-state';
 import { TimerQueue } from '../shared/runtime/state/timer-queue';
 import { Harness } from './support/harness';
+import { recordRow } from './support/reliability';
 
 const wordCount = (name: string) => {
   const p = pipeline(name);
@@ -137,6 +138,17 @@ describe('event time never moves back (issue 11, scenario 2)', () => {
     const first = ids.filter((x) => x.includes('/0-10000/'));
     expect(first).toHaveLength(1);
     expect(first[0]).toMatch(/"n":2/);
+    const late = h.records('wake-dlq').length;
+    recordRow({
+      row: '19',
+      injected: 'embedded harness: input 1 idle while input 0 moves event time past [0, 10000), which fires with n = 2; input 1 wakes with a record at 3000',
+      recordsIn: 6,
+      lost: 0,
+      duplicated: first.length - 1,
+      dlq: late,
+      outcome: 'one result for the window, n = 2: the combined watermark kept its floor and the woken record was late',
+      test: 'test/partition-state.test.ts: event time never moves back',
+    });
   });
 });
 
@@ -161,6 +173,16 @@ describe('a user function that throws while timers fire (issue 11, scenario 5)',
     expect(dlq).toHaveLength(1);
     expect(dlq[0]?.headers['weir-dlq-error']).toMatch(/stage s1, operator ".*", key "bad", window \[0, 1000\) firing 0: .*result function broke/);
     expect(h.metrics.firingErrors).toBe(1);
+    recordRow({
+      row: '20',
+      injected: "embedded harness: a window's result function throws for key \"bad\" when its window fires",
+      recordsIn: 5,
+      lost: 0,
+      duplicated: 0,
+      dlq: dlq.length,
+      outcome: 'the failed firing is one DLQ record naming stage, operator, key and window; a:1 and b:1 fire as usual; the partition goes on',
+      test: 'test/partition-state.test.ts: a user function that throws while timers fire',
+    });
   });
 
   it('an onTimer that throws goes to the DLQ and its key keeps its state; later timers still fire', async () => {

@@ -22,6 +22,10 @@ export const RELIABILITY_MATRIX = [
   { row: '14', scenario: 'stale caches: several sandboxes handle one partition in turn' },
   { row: '15', scenario: 'cold restore mid-run (every sandbox gone)' },
   { row: '16', scenario: 'handler killed (SIGKILL) between the parts of a snapshot' },
+  { row: '17', scenario: 'a produce response lost past the retries, on a sandbox kept warm after the error' },
+  { row: '18', scenario: 'a stalled invocation writes its progress after newer batches committed' },
+  { row: '19', scenario: 'an idle input wakes with a watermark below what the partition already emitted' },
+  { row: '20', scenario: 'a user function throws while timers fire' },
 ] as const;
 
 export type ReliabilityRowId = (typeof RELIABILITY_MATRIX)[number]['row'];
