@@ -30,8 +30,10 @@ export interface ExecutorPorts {
   readonly metrics?: Metrics;
   /** JSON bytes of keyed state this environment may hold between invocations. @default DEFAULT_STATE_CACHE_BYTES */
   readonly stateCacheBytes?: number;
-  /** How a record key's bytes become its identity. @default UTF-8 text */
+  /** How a record key's bytes become its identity. @default keyIdOf (the bytes, one to one) */
   readonly decodeKey?: KeyDecoder;
+  /** When snapshots are written. @default { minLogBytes: MIN_SNAPSHOT_LOG_BYTES, everyEntries: SNAPSHOT_EVERY_ENTRIES } */
+  readonly snapshots?: { readonly minLogBytes?: number; readonly everyEntries?: number };
 }
 
 /** What an environment caches of keyed state when not told: 256 MB of JSON. */
@@ -291,7 +293,9 @@ export class StageExecutor {
 
   /** Writes a snapshot of the state as committed, before a batch changes it, when the log since the last one has grown enough. */
   private async maybeSnapshot(scope: string, ps: PartitionState, hook: (p: CrashPoint) => void): Promise<void> {
-    const due = ps.logEntries >= SNAPSHOT_EVERY_ENTRIES || (ps.logBytes >= MIN_SNAPSHOT_LOG_BYTES && ps.logBytes >= ps.bytes);
+    const every = Math.min(this.ports.snapshots?.everyEntries ?? SNAPSHOT_EVERY_ENTRIES, SNAPSHOT_EVERY_ENTRIES);
+    const minBytes = this.ports.snapshots?.minLogBytes ?? MIN_SNAPSHOT_LOG_BYTES;
+    const due = ps.logEntries >= every || (ps.logBytes >= minBytes && ps.logBytes >= ps.bytes);
     if (!due) return;
     await this.ports.log.snapshot(scope, ps.seq, ps.encodeSnapshot());
     ps.logBytes = 0;
