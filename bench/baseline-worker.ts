@@ -1,6 +1,6 @@
 /**
  * The baseline, run by bench/index.ts in a child process of its own: one plain kafkajs
- * consumer computing the same 5 s tumbling windowed word counts in memory, with the same
+ * consumer computing the same tumbling windowed word counts (5 s, or `windowMs`) in memory, with the same
  * watermark semantics (window-count.ts), writing the same {word,count,windowStart,windowEnd}
  * JSON results (key = word) to a topic. No state store, no checkpoints: no fault tolerance.
  *
@@ -17,6 +17,8 @@ export interface BaselineConfig {
   /** End offset of each input partition at start: the bounded input. */
   readonly ends: Record<string, number>;
   readonly timeoutMs: number;
+  /** Tumbling window size, ms (the pipeline's). @default 5000 */
+  readonly windowMs?: number;
 }
 
 export interface BaselineReport {
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.BENCH_BASELINE_CONFIG ?? '') as BaselineConfig;
   const kafka = new Kafka({ clientId: 'weir-bench-baseline', brokers: cfg.brokers, logLevel: logLevel.NOTHING });
   const partitions = Object.keys(cfg.ends).length;
-  const counter = new TumblingWordCount(partitions);
+  const counter = new TumblingWordCount(partitions, cfg.windowMs ?? 5000);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   const consumer = kafka.consumer({ groupId: cfg.groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 << 20 });
   await producer.connect();

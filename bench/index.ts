@@ -7,6 +7,16 @@
  *   BENCH_LINES     input lines (default 200000; the committed numbers come from the default)
  *   BENCH_PACED_S   seconds of the paced (latency) run (default 90)
  *   BENCH_WINDOW_MS batching window of the emulated MSK triggers (default 100)
+ *
+ * Issue 12 adds a second workload and a restore measurement (0 skips either):
+ *   BENCH_LARGE_LINES       lines of the large-state workload (default 250000; bench/large-state-pipeline.ts)
+ *   BENCH_LARGE_KEYS        its distinct keys, used uniformly (default 500000)
+ *   BENCH_LARGE_PARTITIONS  its partitions (default 16)
+ *   BENCH_RESTORE_MB        state JSON of the partition restored cold in a fresh process (default 100)
+ *   BENCH_RESTORE_TRIALS    fresh processes per restore size (default 3; the median is reported)
+ * The restore is measured at BENCH_RESTORE_MB and at the large-state run's largest partition.
+ * results.json: `workloads.{small,large_state}` and `restore.sizes` hold these figures; the
+ * printed tables end with them.
  */
 import './quiet';
 import { fork, spawnSync } from 'node:child_process';
@@ -16,6 +26,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pipeline from '../examples/windowed-wordcount';
+import largePipeline, { LARGE_STATE_WINDOW_MS } from './large-state-pipeline';
 import { createKafka } from '../shared/adapters/kafka/kafka-config';
 import { bundlePipeline } from '../shared/build/bundle';
 import { localBrokers, localDynamoEndpoint } from '../shared/local/endpoints';
@@ -23,15 +34,17 @@ import { runEmbedded } from '../shared/local/embedded';
 import type { InputRecord } from '../shared/local/input-file';
 import { planPipeline } from '../shared/plan/planner';
 import type { BaselineConfig, BaselineReport } from './baseline-worker';
-import { costPerMillion, MEMORY_GB, PRICES } from './cost';
+import { costPerMillion, MEMORY_GB, PRICES, type CostRow } from './cost';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './cpu';
 import { measureColdStarts, type ColdStartSummary } from './init';
 import { brokerBytes, createTopics, endOffsets, produceWorkload, readTopic, type ReadRecord } from './kafka';
 import { compareResults, resultKey, type WindowResult } from './window-count';
 import { cleanup, pacedFeed, physicalTopics, runWeir, stageEnv, type WeirEnv, type WeirRunResult } from './weir-run';
-import { DEFAULT_SPEC, generate, lineMaker, maxLag } from './workload';
+import { measureRestore, type RestoreSummary } from './restore';
+import { DEFAULT_SPEC, generate, LARGE_STATE_SPEC, lineMaker, maxLag, type Workload, type WorkloadSpec } from './workload';
 
 const PIPELINE_FILE = resolve(__dirname, '../examples/windowed-wordcount.ts');
+const LARGE_PIPELINE_FILE = resolve(__dirname, 'large-state-pipeline.ts');
 const BROKERS = localBrokers();
 const DYNAMODB = localDynamoEndpoint();
 const BATCH_SIZE = 500;
@@ -132,12 +145,211 @@ function dynamoTotals(r: WeirRunResult): { writeRequests: number; readRequests: 
   return t;
 }
 
+/** The handlers' metrics (cacheHits, restores, ...) summed over a run's stages and invocations. */
+function metricTotals(r: WeirRunResult): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const s of r.stages) for (const [k, v] of Object.entries(s.stats.metrics)) t[k] = (t[k] ?? 0) + v;
+  return t;
+}
+
+/** Cost per million events of a peak run, from its counts and the broker's bytes of its topics. */
+function costOf(run: WeirRunResult, events: number, topics: { source: string; repartition: string[] }, inputBytes: number): { cost: ReturnType<typeof costPerMillion>; kafkaBytes: Map<string, number> | undefined } {
+  const bytes = brokerBytes(run.prefix);
+  const sourceBytes = bytes?.get(topics.source) ?? inputBytes;
+  const repartitionBytes = sum(topics.repartition.map((t) => bytes?.get(run.prefix + t) ?? 0));
+  const dyn = dynamoTotals(run);
+  const cost = costPerMillion({
+    events,
+    invocations: sum(run.stages.map((s) => s.invocationMs.length + s.controlMs.length)),
+    invocationMs: sum(run.stages.map((s) => sum(s.invocationMs) + sum(s.controlMs))),
+    writeUnits: dyn.writeUnits,
+    readUnits: dyn.readUnits,
+    writeRequests: dyn.writeRequests,
+    kafkaBytesIn: bytes ? sum([...bytes.values()]) : inputBytes,
+    kafkaBytesOut: sourceBytes + repartitionBytes,
+  });
+  return { cost, kafkaBytes: bytes };
+}
+
+/** One workload's figures (issue 12): throughput against the baseline of the same run, DynamoDB billed units, cost, cache, CPU per event. */
+interface WorkloadFigures {
+  readonly description: string;
+  readonly events: number;
+  readonly words: number;
+  readonly distinct_keys: number;
+  readonly partitions: number;
+  readonly weir_seconds: number;
+  readonly weir_events_per_s: number;
+  readonly baseline_events_per_s: number;
+  readonly ratio: number;
+  readonly outputs_equal_baseline: boolean;
+  readonly results: number;
+  readonly dynamodb: { write_units_per_event: number; read_units_per_event: number; write_requests_per_event: number; read_requests_per_event: number; totals: ReturnType<typeof dynamoTotals> };
+  readonly cost_per_million_events: { rows: CostRow[]; total_usd: number };
+  readonly cache: { hits: number; misses: number; hit_rate: number; restores: number; snapshots: number };
+  /** Largest partition state (JSON bytes) an invocation reported (stateBytes / partitions of its event: see StageRunStats.maxStateBytes). */
+  readonly max_partition_state_bytes: number;
+  /** CPU microseconds per input event, per process (from /proc over the phase). */
+  readonly cpu_us_per_event: { weir: { dynamodb_local: number; kafka: number; stage_processes: number; emulator: number; all: number }; baseline: { baseline_process: number; kafka: number; all: number } };
+  readonly metrics: Record<string, number>;
+}
+
+function workloadFigures(o: {
+  description: string;
+  workload: Workload;
+  /** Records in the source topic (the workload's lines, unless a produce was duplicated). */
+  events: number;
+  run: WeirRunResult;
+  weirSeconds: number;
+  baseSeconds: number;
+  baseCpu: CpuUse;
+  equal: boolean;
+  results: number;
+  cost: ReturnType<typeof costPerMillion>;
+}): WorkloadFigures {
+  const n = o.events;
+  const dyn = dynamoTotals(o.run);
+  const m = metricTotals(o.run);
+  const hits = m.cacheHits ?? 0;
+  const misses = m.cacheMisses ?? 0;
+  const us = (s: number): number => round((s * 1e6) / n, 1);
+  const c = o.run.cpu;
+  const b = o.baseCpu;
+  return {
+    description: o.description,
+    events: n,
+    words: o.workload.words,
+    distinct_keys: o.workload.distinctWords,
+    partitions: o.workload.spec.partitions,
+    weir_seconds: round(o.weirSeconds, 2),
+    weir_events_per_s: round(n / o.weirSeconds),
+    baseline_events_per_s: round(n / o.baseSeconds),
+    ratio: round(o.baseSeconds / o.weirSeconds, 4),
+    outputs_equal_baseline: o.equal,
+    results: o.results,
+    dynamodb: {
+      write_units_per_event: round(dyn.writeUnits / n, 4),
+      read_units_per_event: round(dyn.readUnits / n, 4),
+      write_requests_per_event: round(dyn.writeRequests / n, 5),
+      read_requests_per_event: round(dyn.readRequests / n, 5),
+      totals: dyn,
+    },
+    cost_per_million_events: { rows: o.cost.rows.map((r) => ({ ...r, usdPerMillion: round(r.usdPerMillion, 4) })), total_usd: round(o.cost.total, 3) },
+    cache: { hits, misses, hit_rate: round(hits / Math.max(1, hits + misses), 4), restores: m.restores ?? 0, snapshots: m.snapshots ?? 0 },
+    max_partition_state_bytes: Math.round(Math.max(0, ...o.run.stages.map((s) => s.maxStateBytes))),
+    cpu_us_per_event: {
+      weir: { dynamodb_local: us(c.dynamodb_s), kafka: us(c.kafka_s), stage_processes: us(c.children_s), emulator: us(c.bench_process_s), all: us(c.dynamodb_s + c.kafka_s + c.children_s + c.bench_process_s) },
+      baseline: { baseline_process: us(b.children_s), kafka: us(b.kafka_s), all: us(b.children_s + b.kafka_s + b.bench_process_s) },
+    },
+    metrics: m,
+  };
+}
+
+function readIntEnv(name: string, fallback: number, min: number): number {
+  const v = Number(process.env[name] ?? fallback);
+  if (!(Number.isInteger(v) && (v === 0 || v >= min))) throw new Error(`${name} must be 0 or an integer >= ${min}, got ${process.env[name]}`);
+  return v;
+}
+
+interface LargeStateOutcome {
+  readonly figures: WorkloadFigures;
+  readonly spec: WorkloadSpec;
+  readonly peakCpu: CpuUse;
+  readonly baseCpu: CpuUse;
+  readonly ok: boolean;
+  readonly stages: Record<string, unknown>;
+  readonly late: { weir: number; baseline: number };
+}
+
+/**
+ * The large-state workload: bench/large-state-pipeline.ts (1 h tumbling windows, so every key
+ * stays open to the end) over uniformly used keys on 16 partitions, peak run against the
+ * baseline (same window) in the same run; its topics and tables are deleted at the end.
+ */
+async function runLargeState(
+  base: Pick<WeirEnv, 'kafka' | 'admin' | 'brokers' | 'dynamoEndpoint'>,
+  spec: WorkloadSpec,
+  prefix: string,
+  baselineTopic: string,
+  groupId: string,
+  /** Registers the deletion of the run's topics and tables, done at the end of the bench (as the other runs'). */
+  atEnd: (cleanup: () => Promise<void>) => void,
+): Promise<LargeStateOutcome> {
+  const workload = generate(spec);
+  const eventSpanMs = maxOf(workload.timestamp) - minOf(workload.timestamp);
+  say(`large-state workload: ${spec.lines} lines, ${workload.words} words, ${workload.distinctWords} distinct keys (of ${spec.vocabulary}, used uniformly), ${spec.partitions} partitions, ${round(eventSpanMs / 1000)} s of event time in one ${LARGE_STATE_WINDOW_MS / 60_000}-minute window`);
+  if (workload.timestamp.length && Math.floor(maxOf(workload.timestamp) / LARGE_STATE_WINDOW_MS) !== Math.floor(minOf(workload.timestamp) / LARGE_STATE_WINDOW_MS)) {
+    say('large-state: the workload spans more than one window: keys do not all stay open to the end');
+  }
+  const plan = planPipeline(largePipeline, { defaultPartitions: spec.partitions });
+  const bundles = await bundlePipeline(largePipeline, LARGE_PIPELINE_FILE, { outDir: resolve('build'), partitions: spec.partitions });
+  const env: WeirEnv = { ...base, pipeline: largePipeline, plan, bundles };
+  // Deleting topics while the next run creates its own made the broker refuse the new ones' metadata once.
+  atEnd(async () => {
+    await cleanup(env, prefix).catch(() => undefined);
+    await base.admin.deleteTopics({ topics: [baselineTopic], timeout: 30_000 }).catch(() => undefined);
+  });
+  say(`large-state peak run: ${spec.lines} lines, batch size ${BATCH_SIZE}, batching window ${BATCHING_WINDOW_MS} ms (prefix ${prefix})`);
+  const peak = await runWeir(env, {
+    prefix,
+    batchSize: BATCH_SIZE,
+    batchingWindowMs: BATCHING_WINDOW_MS,
+    preload: async (topic) => void (await produceWorkload(base.kafka, topic, workload)),
+    timeoutMs: 1_800_000,
+    label: 'large-state',
+    expectedRecords: spec.lines,
+    expectedWords: workload.words,
+  });
+  const uniq = dedupeById(peak.results);
+  const weirKeys = uniq.unique.map((r) => resultKey(parseResult(r.value)));
+  const weirSeconds = (maxOf(uniq.unique.map((r) => r.timestamp)) - peak.firstReadAt) / 1000;
+  say(`large-state peak: ${uniq.unique.length} window results (${uniq.duplicates} duplicates dropped) in ${round(weirSeconds, 2)} s: ${round(spec.lines / weirSeconds)} events/s (of ${spec.lines} lines)`);
+
+  const topics = physicalTopics(plan, prefix);
+  await createTopics(base.admin, [{ topic: baselineTopic, partitions: spec.partitions, logAppendTime: true }]);
+  const inputEnds = await endOffsets(base.admin, topics.source);
+  const events = sum([...inputEnds.values()]);
+  if (events !== spec.lines) say(`WARNING: large-state: the source topic holds ${events} records, the workload ${spec.lines} lines (a duplicated produce): per-event figures use ${events}`);
+  say(`large-state baseline: one kafkajs consumer process, ${LARGE_STATE_WINDOW_MS / 60_000}-minute windows in memory`);
+  const cpu0 = cpuSnapshot();
+  const b = await runBaseline({
+    brokers: [base.brokers],
+    inputTopic: topics.source,
+    outputTopic: baselineTopic,
+    groupId,
+    ends: Object.fromEntries([...inputEnds].map(([p, e]) => [String(p), e])),
+    timeoutMs: 600_000,
+    windowMs: LARGE_STATE_WINDOW_MS,
+  });
+  const baseCpu = cpuBetween(cpu0, cpuSnapshot(), cpus().length);
+  const baseOut = await readTopic(base.kafka, baselineTopic, await endOffsets(base.admin, baselineTopic));
+  const baseSeconds = (maxOf(baseOut.map((r) => r.timestamp)) - b.firstReadAt) / 1000;
+  say(`large-state baseline: ${baseOut.length} window results in ${round(baseSeconds, 2)} s: ${round(b.lines / baseSeconds)} events/s`);
+  const diff = compareResults(weirKeys, baseOut.map((r) => resultKey(parseResult(r.value))), ['weir', 'baseline']);
+  const ok = !diff && peak.late === b.late;
+  if (!ok) say(`MISMATCH large-state weir vs baseline: ${diff ?? ''} late: weir ${peak.late}, baseline ${b.late}`);
+  else say(`large-state: weir output equals the baseline's as multisets (${weirKeys.length} results)`);
+  const { cost, kafkaBytes } = costOf(peak, events, topics, workload.bytes);
+  const figures = workloadFigures({ description: `large state: ${spec.partitions} partitions, ${workload.distinctWords.toLocaleString('en-US')} distinct keys (uniform), ${LARGE_STATE_WINDOW_MS / 60_000}-minute tumbling windows`, workload, events, run: peak, weirSeconds, baseSeconds, baseCpu, equal: ok, results: uniq.unique.length, cost });
+  const stages = { ...stageSummary(peak), kafka_bytes: kafkaBytes ? Object.fromEntries([...kafkaBytes].map(([t, n]) => [t.slice(prefix.length), n])) : undefined };
+  return { figures, spec, peakCpu: peak.cpu, baseCpu, ok, stages, late: { weir: peak.late, baseline: b.late } };
+}
+
 async function main(): Promise<number> {
   const benchStarted = Date.now();
   const lines = Number(process.env.BENCH_LINES ?? DEFAULT_SPEC.lines);
   const pacedSeconds = Number(process.env.BENCH_PACED_S ?? 90);
   if (!(Number.isInteger(lines) && lines >= 1000)) throw new Error(`BENCH_LINES must be an integer >= 1000, got ${process.env.BENCH_LINES}`);
   if (!(pacedSeconds >= 20)) throw new Error(`BENCH_PACED_S must be >= 20, got ${process.env.BENCH_PACED_S}`);
+  const largeSpec: WorkloadSpec = {
+    ...LARGE_STATE_SPEC,
+    lines: readIntEnv('BENCH_LARGE_LINES', LARGE_STATE_SPEC.lines, 1000),
+    vocabulary: readIntEnv('BENCH_LARGE_KEYS', LARGE_STATE_SPEC.vocabulary, 1) || LARGE_STATE_SPEC.vocabulary,
+    partitions: readIntEnv('BENCH_LARGE_PARTITIONS', LARGE_STATE_SPEC.partitions, 1) || LARGE_STATE_SPEC.partitions,
+  };
+  const restoreMb = Number(process.env.BENCH_RESTORE_MB ?? 100);
+  if (!(restoreMb >= 0)) throw new Error(`BENCH_RESTORE_MB must be a number >= 0, got ${process.env.BENCH_RESTORE_MB}`);
+  const restoreTrials = readIntEnv('BENCH_RESTORE_TRIALS', 3, 1) || 1;
   ensureLocalStack();
 
   const spec = { ...DEFAULT_SPEC, lines };
@@ -155,9 +367,11 @@ async function main(): Promise<number> {
   const bundles = await bundlePipeline(pipeline, PIPELINE_FILE, { outDir: resolve('build'), partitions: spec.partitions });
   const env: WeirEnv = { kafka, admin, brokers: BROKERS, dynamoEndpoint: DYNAMODB, pipeline, plan, bundles };
   const peakPrefix = `weir-bench-${runId}-peak-`;
+  const largePrefix = `weir-bench-${runId}-large-`;
   const pacedPrefix = `weir-bench-${runId}-paced-`;
   const baselineTopic = `weir-bench-${runId}-baseline-results`;
   let failed = false;
+  const atEnd: Array<() => Promise<void>> = [];
   try {
     // 1 + 2. Peak: the input is in Kafka before the stages start; all partitions in parallel.
     say(`peak run: ${lines} lines, batch size ${BATCH_SIZE}, batching window ${BATCHING_WINDOW_MS} ms, free mode (prefix ${peakPrefix})`);
@@ -186,6 +400,8 @@ async function main(): Promise<number> {
     const topics = physicalTopics(plan, peakPrefix);
     await createTopics(admin, [{ topic: baselineTopic, partitions: spec.partitions, logAppendTime: true }]);
     const inputEnds = await endOffsets(admin, topics.source);
+    const sourceRecords = sum([...inputEnds.values()]);
+    if (sourceRecords !== lines) say(`WARNING: the source topic holds ${sourceRecords} records, the workload ${lines} lines (a duplicated produce): the per-workload figures use ${sourceRecords}`);
     say('baseline: one kafkajs consumer process, windows in memory');
     const baseCpu0 = cpuSnapshot();
     const base = await runBaseline({
@@ -226,6 +442,14 @@ async function main(): Promise<number> {
       say(`MISMATCH embedded vs baseline: ${embVsBase}`);
     }
     say(`embedded: ${round(embSeconds, 2)} s: ${round(embEps)} events/s`);
+
+    // Issue 12: the large-state workload (megabytes of state per partition), peak + its own baseline.
+    let large: LargeStateOutcome | undefined;
+    if (largeSpec.lines > 0) {
+      // The baseline's topic is outside the run's prefix: the cost's broker bytes are the run's topics only.
+      large = await runLargeState(env, largeSpec, largePrefix, `weir-bench-${runId}-baseline-large-results`, `weir-bench-${runId}-baseline-large`, (c) => atEnd.push(c));
+      if (!large.ok) failed = true;
+    } else say('large-state workload skipped (BENCH_LARGE_LINES=0)');
 
     // Latency: paced at half the measured peak, event time = wall clock.
     const rate = Math.max(10, Math.round(weirEps / 2));
@@ -275,28 +499,40 @@ async function main(): Promise<number> {
 
     const coldCpu = cpuBetween(coldCpu0, cpuSnapshot(), cpus().length);
 
+    // Issue 12: restoring a cold partition in a fresh process, at RESTORE_MB of state and at
+    // the large-state workload's largest partition.
+    const restore: Record<string, RestoreSummary> = {};
+    const restoreCpu0 = cpuSnapshot();
+    const restoreSizes: Array<[string, number]> = [];
+    if (large && large.figures.max_partition_state_bytes > 0) restoreSizes.push(['large_state_partition', large.figures.max_partition_state_bytes]);
+    if (restoreMb > 0) restoreSizes.push([`mb_${restoreMb}`, Math.round(restoreMb * 1_000_000)]);
+    for (const [name, bytes] of restoreSizes) {
+      say(`restore (${name}): a snapshot of ~${bytes.toLocaleString('en-US')} bytes of state JSON through DynamoCommitLog.snapshot, then PartitionCache.load in ${restoreTrials} fresh processes`);
+      restore[name] = await measureRestore({ endpoint: DYNAMODB, tablePrefix: `weir-bench-${runId}-restore-${name.replace(/_/g, '-')}-`, pipeline: largePipeline, partitions: largeSpec.partitions, targetBytes: bytes, trials: restoreTrials, say });
+    }
+    const restoreCpu = cpuBetween(restoreCpu0, cpuSnapshot(), cpus().length);
+
     // Was the machine ours? CPU of processes outside the bench, per phase, as a share of the machine.
-    const phases = { peak: peak.cpu, baseline: baseCpu, embedded: embCpu, paced: paced.cpu, cold_starts: coldCpu };
+    const phases: Record<string, CpuUse> = { peak: peak.cpu, baseline: baseCpu, embedded: embCpu, paced: paced.cpu, cold_starts: coldCpu };
+    if (large) Object.assign(phases, { large_state_peak: large.peakCpu, large_state_baseline: large.baseCpu });
+    if (restoreSizes.length) phases.restore = restoreCpu;
     const contention = Object.fromEntries(Object.entries(phases).map(([k, c]) => [k, round(c.other_s / (c.wall_s * cpus().length), 3)]));
     const busy = Object.entries(contention).filter(([, share]) => share > 0.05);
     if (busy.length) say(`WARNING: other processes used ${busy.map(([k, v]) => `${Math.round(v * 100)}% of the machine during ${k}`).join(', ')}: these figures are not clean; run again on a quiet machine`);
 
     // Cost per million events, from the peak run.
-    const bytes = brokerBytes(peakPrefix);
-    const sourceBytes = bytes?.get(topics.source) ?? workload.bytes;
-    const repartitionBytes = sum(topics.repartition.map((t) => bytes?.get(peakPrefix + t) ?? 0));
-    const kafkaIn = bytes ? sum([...bytes.values()]) : workload.bytes;
-    const invocations = sum(peak.stages.map((s) => s.invocationMs.length + s.controlMs.length));
-    const invocationMs = sum(peak.stages.map((s) => sum(s.invocationMs) + sum(s.controlMs)));
-    const cost = costPerMillion({
-      events: lines,
-      invocations,
-      invocationMs,
-      writeUnits: peakDynamo.writeUnits,
-      readUnits: peakDynamo.readUnits,
-      writeRequests: peakDynamo.writeRequests,
-      kafkaBytesIn: kafkaIn,
-      kafkaBytesOut: sourceBytes + repartitionBytes,
+    const { cost, kafkaBytes: bytes } = costOf(peak, lines, topics, workload.bytes);
+    const smallFigures = workloadFigures({
+      description: `small: ${spec.partitions} partitions, ${spec.vocabulary.toLocaleString('en-US')}-word Zipf vocabulary, 5 s tumbling windows (examples/windowed-wordcount.ts)`,
+      workload,
+      events: sourceRecords,
+      run: peak,
+      weirSeconds,
+      baseSeconds,
+      baseCpu,
+      equal: !weirVsBase && peak.late === base.late,
+      results: peakResults.unique.length,
+      cost,
     });
 
     const latencyTarget = BATCHING_WINDOW_MS + 1000;
@@ -353,7 +589,14 @@ async function main(): Promise<number> {
       baseline: { seconds: round(baseSeconds, 2), results: baseOut.length, late: base.late, lines: base.lines, cpu: baseCpu },
       embedded: { seconds: round(embSeconds, 2), results: embKeys.length, invocations: emb.invocations, write_requests_model: emb.writeRequests, cpu: embCpu },
       cold_starts: { cpu: coldCpu },
-      checks: { weir_equals_baseline: !weirVsBase && peak.late === base.late, embedded_equals_baseline: !embVsBase },
+      /** Issue 12: per workload, the same figures (the small one repeats the peak run's above). */
+      workloads: {
+        small: { ...smallFigures, latency_ms: { p50: round(pct(latencies, 0.5)), p99: round(pct(latencies, 0.99)) } },
+        ...(large ? { large_state: { ...large.figures, spec: large.spec, late: large.late, stages: large.stages, cpu: { peak: large.peakCpu, baseline: large.baseCpu } } } : {}),
+      },
+      /** Issue 12: a cold partition restored in a fresh process (PartitionCache.load through DynamoCommitLog). */
+      restore: { sizes: restore, cpu: restoreSizes.length ? restoreCpu : undefined },
+      checks: { weir_equals_baseline: !weirVsBase && peak.late === base.late, embedded_equals_baseline: !embVsBase, ...(large ? { large_state_weir_equals_baseline: large.ok } : {}) },
       /** Share of the machine used by processes outside the bench in each phase (/proc accounting; a few % either way is noise). */
       other_load_share: contention,
       clean: busy.length === 0,
@@ -372,6 +615,7 @@ async function main(): Promise<number> {
     say(`wrote ${RESULTS_FILE} (${results.bench_seconds} s in all)`);
   } finally {
     for (const prefix of [peakPrefix, pacedPrefix]) await cleanup(env, prefix).catch(() => undefined);
+    for (const c of atEnd) await c();
     await admin.deleteTopics({ topics: [baselineTopic], timeout: 30_000 }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
@@ -398,7 +642,61 @@ type Results = {
   other_load_share: Record<string, number>;
   clean: boolean;
   machine: { cpus: number };
+  workloads: Record<string, WorkloadFigures & { latency_ms?: { p50: number; p99: number } }>;
+  restore: { sizes: Record<string, RestoreSummary> };
 };
+
+const num = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d });
+/** Bytes in MB (10^6), or kB below 1 MB. */
+const mb = (b: number): string => (b >= 1e6 ? `${(b / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB` : `${(b / 1e3).toLocaleString('en-US', { maximumFractionDigits: 1 })} kB`);
+
+/** Issue 12: the workloads side by side, their cost arithmetic, and the cold restores. */
+function workloadTables(r: Results): string {
+  const ws = Object.values(r.workloads);
+  if (!ws.length) return '';
+  const row = (label: string, f: (w: (typeof ws)[number]) => string): string => `| ${label} | ${ws.map(f).join(' | ')} |`;
+  const out = [
+    '',
+    `| per workload | ${ws.map((w) => w.description).join(' | ')} |`,
+    `| --- | ${ws.map(() => '---').join(' | ')} |`,
+    row('input events (lines) / words / distinct keys', (w) => `${num(w.events)} / ${num(w.words)} / ${num(w.distinct_keys)}`),
+    row('Weir peak', (w) => `${num(w.weir_events_per_s)} events/s`),
+    row('baseline, same run', (w) => `${num(w.baseline_events_per_s)} events/s`),
+    row('ratio Weir / baseline', (w) => String(w.ratio)),
+    row('DynamoDB write units (WRU) per event, billed', (w) => String(w.dynamodb.write_units_per_event)),
+    row('DynamoDB read units (RRU) per event, billed', (w) => String(w.dynamodb.read_units_per_event)),
+    row('DynamoDB write / read requests per event', (w) => `${w.dynamodb.write_requests_per_event} / ${w.dynamodb.read_requests_per_event}`),
+    row('AWS cost per million events (variable)', (w) => `$${w.cost_per_million_events.total_usd}`),
+    row('state cache hit rate, hits / (hits + misses)', (w) => `${w.cache.hit_rate} (${num(w.cache.hits)} / ${num(w.cache.hits + w.cache.misses)})`),
+    row('restores / snapshots written', (w) => `${num(w.cache.restores)} / ${num(w.cache.snapshots)}`),
+    row('largest partition state (JSON)', (w) => mb(w.max_partition_state_bytes)),
+    row('latency p50 / p99 (paced run)', (w) => (w.latency_ms ? `${w.latency_ms.p50} / ${w.latency_ms.p99} ms` : 'not measured')),
+    row('CPU µs per event, Weir: DynamoDB Local / stage processes / emulator / Kafka (all)', (w) => {
+      const c = w.cpu_us_per_event.weir;
+      return `${c.dynamodb_local} / ${c.stage_processes} / ${c.emulator} / ${c.kafka} (${c.all})`;
+    }),
+    row('CPU µs per event, baseline: its process / Kafka (all)', (w) => `${w.cpu_us_per_event.baseline.baseline_process} / ${w.cpu_us_per_event.baseline.kafka} (${w.cpu_us_per_event.baseline.all})`),
+    row('outputs: Weir = baseline (multiset)', (w) => String(w.outputs_equal_baseline)),
+  ];
+  for (const w of ws.slice(1)) {
+    out.push('', `Cost per million events, ${w.description}:`, '', '| cost item | arithmetic (per million events) | $ |', '| --- | --- | --- |');
+    for (const c of w.cost_per_million_events.rows) out.push(`| ${c.item} | ${c.arithmetic} | ${c.usdPerMillion} |`);
+    out.push(`| **total** | | **${w.cost_per_million_events.total_usd}** |`);
+  }
+  const rs = Object.entries(r.restore.sizes);
+  if (rs.length) {
+    out.push(
+      '',
+      '| cold partition restore (PartitionCache.load in a fresh process, median) | state JSON / keys | bytes read from DynamoDB (RRU, requests) | load = log read + decode |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const [name, x] of rs) {
+      const t = x.trials[0];
+      out.push(`| ${name} (${x.trials.length} processes) | ${mb(x.state_json_bytes)} / ${num(x.keys)} | ${mb(x.bytes_read)} (${num(x.read_units)} RRU, ${t ? t.dynamo.readRequests : '?'} requests) | ${num(x.load_ms)} ms = ${num(x.read_ms)} + ${num(x.decode_ms)} ms |`);
+    }
+  }
+  return `\n${out.join('\n')}`;
+}
 
 /** The results as the Markdown table docs/PERFORMANCE.md holds. */
 function table(r: Results): string {
@@ -430,7 +728,7 @@ function table(r: Results): string {
   const head = ['metric', 'measured', 'target', ''];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((x) => `| ${x.join(' | ')} |`)];
   const cost = ['', '| cost item | arithmetic (per million events) | $ |', '| --- | --- | --- |', ...r.cost_per_million_events.rows.map((c) => `| ${c.item} | ${c.arithmetic} | ${c.usdPerMillion} |`), `| **total** | | **${r.cost_per_million_events.total_usd}** |`];
-  return [...lines, ...cost].join('\n');
+  return [...lines, ...cost].join('\n') + workloadTables(r);
 }
 
 main().then(

@@ -39,7 +39,11 @@ export interface StageRunStats {
   /** Control invocations (init, final watermarks): wall time of each. */
   readonly controlMs: number[];
   readonly initMs: number[];
-  /** Largest `stateBytes` metric of one invocation: the largest partition state (one partition per invocation here). */
+  /**
+   * Largest state per partition an invocation reported: its `stateBytes` metric (the sum over
+   * the keyed partitions of its event) over the partitions in the event. Exact when an event
+   * holds one partition; the mean of the event's partitions otherwise.
+   */
   readonly maxStateBytes: number;
 }
 
@@ -75,7 +79,7 @@ function instrumentInvoker(): void {
       const recs = (event as { records?: Record<string, unknown[]> }).records;
       const control = recs === undefined;
       const records = recs ? Object.values(recs).reduce((a, l) => a + l.length, 0) : 0;
-      const stateBytes = (result as { metrics?: { stateBytes?: number } } | undefined)?.metrics?.stateBytes ?? 0;
+      const stateBytes = ((result as { metrics?: { stateBytes?: number } } | undefined)?.metrics?.stateBytes ?? 0) / Math.max(1, recs ? Object.keys(recs).length : 1);
       samples?.push({ fn, ms, records, control, stateBytes });
     }
   };

@@ -65,6 +65,13 @@ export interface WorkloadSpec {
   readonly boundMs: number;
   readonly startMs: number;
   readonly seed: number;
+  /**
+   * How words are drawn from the vocabulary: `zipf` (default; made-up words, Zipf law of
+   * `zipfExponent`) or `uniform`: `vocabulary` distinct keys, each used equally often (the
+   * word stream runs through seeded random permutations of all keys, so every key appears
+   * once the stream has `vocabulary` words).
+   */
+  readonly distribution?: 'zipf' | 'uniform';
 }
 
 export const DEFAULT_SPEC: WorkloadSpec = {
@@ -82,8 +89,73 @@ export const DEFAULT_SPEC: WorkloadSpec = {
   seed: 20_260_105,
 };
 
-/** A line generator over the spec's vocabulary and Zipf law (its own seeded stream). */
+/**
+ * The large-state workload (issue 12): 16 partitions, 500,000 distinct keys used uniformly
+ * (each about twice: 250,000 lines of 2-6 words), for bench/large-state-pipeline.ts.
+ */
+export const LARGE_STATE_SPEC: WorkloadSpec = {
+  ...DEFAULT_SPEC,
+  lines: 250_000,
+  partitions: 16,
+  vocabulary: 500_000,
+  distribution: 'uniform',
+  // A minute into the hour: no line (lagging up to boundMs) falls into the hour before.
+  startMs: DEFAULT_SPEC.startMs + 60_000,
+  seed: 20_261_128,
+};
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/** 26^6: the key space of uniformKey. */
+const KEY_SPACE = 26 ** 6;
+/**
+ * Key `i` (< 26^6) as 6 lowercase letters ([a-z]+, so the tokenizer keeps it whole), spread
+ * over the key space by a bijection (i * prime mod 26^6) so neighbouring keys do not share
+ * prefixes (which would flatter the compression of snapshots).
+ */
+export function uniformKey(i: number): string {
+  // Exact in doubles: i * 1,000,003 < 26^6 * 1,000,003 < 2^53.
+  let x = (i * 1_000_003) % KEY_SPACE;
+  let w = '';
+  for (let d = 0; d < 6; d++) {
+    w = LETTERS[x % 26] + w;
+    x = Math.floor(x / 26);
+  }
+  return w;
+}
+
+/** Words of the `uniform` distribution: successive seeded permutations of keys 0..n-1. */
+function uniformSampler(n: number, rand: () => number): () => number {
+  if (n > KEY_SPACE) throw new Error(`workload: at most ${KEY_SPACE} uniform keys, got ${n}`);
+  const perm = new Int32Array(n);
+  let next = n;
+  return () => {
+    if (next >= n) {
+      for (let i = 0; i < n; i++) perm[i] = i;
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        const t = perm[i] as number;
+        perm[i] = perm[j] as number;
+        perm[j] = t;
+      }
+      next = 0;
+    }
+    return perm[next++] as number;
+  };
+}
+
+/** A line generator over the spec's vocabulary and distribution (its own seeded stream). */
 export function lineMaker(spec: WorkloadSpec, seed: number): () => string {
+  if (spec.distribution === 'uniform') {
+    const rand = mulberry32(seed);
+    const key = uniformSampler(spec.vocabulary, rand);
+    const span = spec.maxWords - spec.minWords + 1;
+    return () => {
+      const n = spec.minWords + Math.floor(rand() * span);
+      const words: string[] = [];
+      for (let i = 0; i < n; i++) words.push(uniformKey(key()));
+      return words.join(' ');
+    };
+  }
   const vocab = vocabulary(spec.vocabulary, mulberry32(spec.seed));
   const rand = mulberry32(seed);
   const rank = zipfSampler(spec.vocabulary, spec.zipfExponent, rand);
@@ -103,6 +175,8 @@ export interface Workload {
   readonly timestamp: Float64Array;
   readonly text: string[];
   readonly words: number;
+  /** Distinct words (keys) in the input. */
+  readonly distinctWords: number;
   readonly bytes: number;
 }
 
@@ -121,6 +195,7 @@ export function generate(spec: WorkloadSpec = DEFAULT_SPEC): Workload {
   const max = Array.from({ length: spec.partitions }, () => Number.NEGATIVE_INFINITY);
   let words = 0;
   let bytes = 0;
+  const distinct = new Set<string>();
   for (let i = 0; i < spec.lines; i++) {
     const p = i % spec.partitions;
     clock[p] = (clock[p] as number) + Math.floor(rand() * (2 * spec.meanStepMs + 1));
@@ -132,10 +207,11 @@ export function generate(spec: WorkloadSpec = DEFAULT_SPEC): Workload {
     partition[i] = p;
     timestamp[i] = ts;
     text[i] = t;
+    for (const w of t.split(' ')) distinct.add(w);
     words += t.split(' ').length;
     bytes += Buffer.byteLength(t);
   }
-  return { spec, partition, timestamp, text, words, bytes };
+  return { spec, partition, timestamp, text, words, distinctWords: distinct.size, bytes };
 }
 
 /** Largest lag behind the partition's running max, per partition (a check of the bound). */

@@ -56,23 +56,25 @@ describe('weir CLI', () => {
   });
 
   it('run --chaos counts results by distinct weir-id and says how many copies the outputs hold', () => {
-    // Seeded so that one late record is written twice (a redelivered batch) while the late
-    // metric, counted per invocation, says 14: the summary must say 12 results in 13 copies.
+    // A chaos run writes some late records more than once (redelivered batches), under the
+    // same weir-id: the summary must count the 12 distinct results and say how many copies.
     const input = singlePartitionWithLateness('windowed-wordcount', 48, 40);
     const inFile = join(tmp, 'late.jsonl');
     writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const args = ['run', 'examples/windowed-wordcount.ts', '--input', inFile, '--partitions', '1', '--batch-size', '2'];
     const calm = weir(...args, '--output', join(tmp, 'late-calm.jsonl'));
-    const wild = weir(...args, '--chaos', '8', '--output', join(tmp, 'late-wild.jsonl'));
+    const wild = weir(...args, '--chaos', '2', '--output', join(tmp, 'late-wild.jsonl'));
     expect([calm.status, wild.status]).toEqual([0, 0]);
     const late = (f: string) => readOutput(join(tmp, f)).filter((o) => o.topic === 'late-words');
     expect(late('late-calm.jsonl')).toHaveLength(12);
-    expect(late('late-wild.jsonl')).toHaveLength(13);
+    const copies = late('late-wild.jsonl').length;
+    // The seed gives copies: this checks the counting, not a calm run.
+    expect(copies).toBeGreaterThan(12);
     expect(new Set(late('late-wild.jsonl').map((o) => o.headers['weir-id'])).size).toBe(12);
     expect(calm.stderr).toContain('\n  late-words: 12 records\n');
     expect(calm.stderr).toContain('\n  late: 12 records, dead letters: 0 records (distinct weir-ids)\n');
-    expect(wild.stderr).toContain('\n  late-words: 12 records (13 copies)\n');
-    expect(wild.stderr).toContain('\n  late: 12 records (13 copies), dead letters: 0 records (distinct weir-ids)\n');
+    expect(wild.stderr).toContain(`\n  late-words: 12 records (${copies} copies)\n`);
+    expect(wild.stderr).toContain(`\n  late: 12 records (${copies} copies), dead letters: 0 records (distinct weir-ids)\n`);
   });
 
   it('errors a user can cause say what to do', () => {
