@@ -81,19 +81,7 @@ export class DynamoCommitLog implements CommitLog {
     const prev = seq - LOG_RING_SLOTS;
     let old: Item | undefined;
     try {
-      const res = await withRetry('PutItem', this.retry, () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: item,
-            ConditionExpression: prev > 0 ? 'attribute_not_exists(#sk) OR #seq = :prev' : 'attribute_not_exists(#sk)',
-            ExpressionAttributeNames: prev > 0 ? { '#sk': SK, '#seq': SEQ } : { '#sk': SK },
-            ...(prev > 0 ? { ExpressionAttributeValues: { ':prev': { N: String(prev) } } } : {}),
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
-      );
-      old = res.Attributes;
+      old = await this.putIf(item, prev > 0 ? 'attribute_not_exists(#sk) OR #seq = :prev' : 'attribute_not_exists(#sk)', prev > 0 ? { '#sk': SK, '#seq': SEQ } : { '#sk': SK }, prev > 0 ? { ':prev': { N: String(prev) } } : undefined);
     } catch (err) {
       if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
         // The parts written first belong to no commit: delete them, unless the slot names them
@@ -117,19 +105,12 @@ export class DynamoCommitLog implements CommitLog {
     const parts = await this.putParts(scope, (i) => snapPartSk(snapId, i), data);
     let old: Item | undefined;
     try {
-      const res = await withRetry('PutItem', this.retry, () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: { [PK]: { S: scope }, [SK]: { S: STATE_HEAD_SORT_KEY }, [SNAP_SEQ]: { N: String(seq) }, [SNAP_ID]: { S: snapId }, [PARTS]: { N: String(parts) } },
-            ConditionExpression: 'attribute_not_exists(#sk) OR #s < :seq',
-            ExpressionAttributeNames: { '#sk': SK, '#s': SNAP_SEQ },
-            ExpressionAttributeValues: { ':seq': { N: String(seq) } },
-            ReturnValues: 'ALL_OLD',
-          }),
-        ),
+      old = await this.putIf(
+        { [PK]: { S: scope }, [SK]: { S: STATE_HEAD_SORT_KEY }, [SNAP_SEQ]: { N: String(seq) }, [SNAP_ID]: { S: snapId }, [PARTS]: { N: String(parts) } },
+        'attribute_not_exists(#sk) OR #s < :seq',
+        { '#sk': SK, '#s': SNAP_SEQ },
+        { ':seq': { N: String(seq) } },
       );
-      old = res.Attributes;
     } catch (err) {
       // Another environment snapshotted this or a later commit: ours is not needed.
       if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
@@ -242,6 +223,23 @@ export class DynamoCommitLog implements CommitLog {
           this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: scope }, [SK]: { S: sk(i) } }, ReturnValues: 'ALL_OLD' })),
         ).then(() => undefined),
     );
+  }
+
+  /** A conditional put that answers the item it replaced (for billing and for parts to delete); a failed condition throws ConditionalCheckFailedException. */
+  private async putIf(item: Item, condition: string, names: Record<string, string>, values?: Record<string, AttributeValue>): Promise<Item | undefined> {
+    const res = await withRetry('PutItem', this.retry, () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ...(values ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return res.Attributes;
   }
 
   private async get(scope: string, sk: string): Promise<Item | undefined> {

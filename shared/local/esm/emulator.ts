@@ -277,6 +277,9 @@ export class EsmEmulator {
           await feed.carried.catch(() => undefined);
           continue;
         }
+        // Another worker's event carried and committed everything while this one waited out
+        // the batching window: nothing is left (an empty part would commit offset undefined).
+        if (!feed.buffer.length) break;
         const parts = [{ feed, records: feed.buffer.slice(0, batchSize) }];
         let room = batchSize - (parts[0] as Part).records.length;
         for (const f of (this.options.multiPartitionEvents ?? this.options.routing !== 'pinned') ? this.feeds.values() : []) {
