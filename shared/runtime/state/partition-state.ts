@@ -45,10 +45,14 @@ export class PartitionState {
       return;
     }
     this.keys.set(key, ops);
-    const size = (json ?? encodeKeyLine(key, ops)).length;
+    // A batch's key is encoded once, when its commit is (encodeEntry sizes it then).
+    if (json !== undefined) this.resize(key, json.length);
+    this.refreshTimers(key, ops);
+  }
+
+  private resize(key: string, size: number): void {
     this.bytes += size - (this.sizes.get(key) ?? 0);
     this.sizes.set(key, size);
-    this.refreshTimers(key, ops);
   }
 
   /** JSON bytes of a key's state (0 when it has none). */
@@ -97,7 +101,12 @@ export class PartitionState {
     const lines: string[] = [];
     for (const key of changed) {
       const ops = this.keys.get(key);
-      lines.push(ops === undefined ? JSON.stringify([key]) : encodeKeyLine(key, ops));
+      if (ops === undefined) lines.push(JSON.stringify([key]));
+      else {
+        const line = encodeKeyLine(key, ops);
+        this.resize(key, line.length);
+        lines.push(line);
+      }
     }
     const tail = lines.join('\n');
     // The header carries the log's size since the last snapshot (this entry's changes
@@ -109,7 +118,11 @@ export class PartitionState {
   /** The whole partition: progress and every key, one line each. */
   encodeSnapshot(): string {
     const lines = [toJson({ p: this.progress, lb: 0, ln: 0 })];
-    for (const [key, ops] of this.keys) lines.push(encodeKeyLine(key, ops));
+    for (const [key, ops] of this.keys) {
+      const line = encodeKeyLine(key, ops);
+      this.resize(key, line.length);
+      lines.push(line);
+    }
     return lines.join('\n');
   }
 }
