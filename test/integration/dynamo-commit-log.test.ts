@@ -8,7 +8,7 @@ import { deflateRawSync } from 'node:zlib';
 import { GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoCommitLog, ensureTables, meterClient } from '../../shared/adapters/dynamodb';
 import { forEachBounded, itemBytes } from '../../shared/adapters/dynamodb/dynamo-common';
-import { LOG_RING_SLOTS, logSk, PART_BYTES, STATE_HEAD_SORT_KEY } from '../../shared/adapters/dynamodb/tables';
+import { LOG_RING_SLOTS, logSk, PART_BYTES, STATE_HEAD_SORT_KEY, STATE_TTL_ATTRIBUTE } from '../../shared/adapters/dynamodb/tables';
 import { MemoryCommitLog } from '../../shared/adapters/memory/memory-commit-log';
 import { StateConflictError, WeirError } from '../../shared/runtime/errors';
 import type { CommitLog, LogRead } from '../../shared/runtime/ports';
@@ -193,6 +193,20 @@ describe('DynamoCommitLog conforms to MemoryCommitLog', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+
+describe('DynamoCommitLog: nothing live expires (issue 11, scenario 8)', () => {
+  it('no commit, part, snapshot or head carries the table\'s TTL attribute', async () => {
+    const log = dynamoLog();
+    const scope = freshScope('no-ttl');
+    await log.append(scope, 1, body(1));
+    await log.append(scope, 2, incompressible(PART_BYTES + 1000));
+    await log.snapshot(scope, 2, incompressible(PART_BYTES + 1000));
+    await log.append(scope, 3, body(3));
+    const all = await items(scope);
+    expect(all.map((i) => i.sk?.S?.split('#')[0]).sort()).toEqual(['head', 'log', 'log', 'log', 'logpart', 'logpart', 'snap', 'snap']);
+    expect(all.filter((i) => STATE_TTL_ATTRIBUTE in i)).toEqual([]);
+  });
+});
 
 describe('DynamoCommitLog: appends and tail reads', () => {
   it('a tail read after k missed commits returns exactly those k (across pages of the tail query)', async () => {
