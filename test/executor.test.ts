@@ -79,7 +79,7 @@ describe('stage executor on MSK events', () => {
     h.produce('lines', 0, 1, 'a b a');
     await h.deliver('s0');
     h.fault = (point) => {
-      if (point === 'after-progress') throw new InjectedCrash(point);
+      if (point === 'after-commit') throw new InjectedCrash(point);
     };
     await expect(h.deliver('s1')).rejects.toThrow(InjectedCrash);
     h.fault = undefined;

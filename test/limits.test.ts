@@ -2,7 +2,7 @@ import { count, kafkaSink, kafkaSource, pipeline } from '../shared/api';
 import { splitBySize } from '../shared/adapters/kafka/split-by-size';
 import { runEmbedded } from '../shared/local/embedded';
 import { InputError } from '../shared/runtime/errors';
-import { fitDlqRecord, maxKeyIdBytes, recordBytes } from '../shared/runtime/limits';
+import { fitDlqRecord, MAX_KEY_ID_BYTES, recordBytes } from '../shared/runtime/limits';
 import type { OutRecord } from '../shared/runtime/ports';
 import { Harness } from './support/harness';
 
@@ -14,7 +14,7 @@ describe('a keyBy key too long to store', () => {
       .aggregate(count(), (k, n) => ({ k: k.slice(0, 3), n }))
       .sinkTo(kafkaSink({ topic: 'out' }));
     const h = new Harness(p, 1);
-    const room = maxKeyIdBytes('lk', 's1', 1);
+    const room = MAX_KEY_ID_BYTES;
     expect(room).toBe(16 * 1024);
     h.produce('in', 0, 1, 'a'.repeat(room));
     h.produce('in', 0, 2, 'b'.repeat(room + 1));

@@ -11,10 +11,10 @@ import { windowOperator } from './operators/window-operator';
 import { Outputs } from './outputs';
 import { LARGE_STATE_BYTES, type Clock, type CommitLog, type Metrics, type MetricName, type ProgressStore, type Producer, type SinkWriter } from './ports';
 import { emptyProgress, parseProgress, toJson, type Progress } from './progress';
-import { StageRouter } from './router';
+import { StageRouter, stageHasProcessingTimers } from './router';
 import { markerTimestamp, runSourceBatch } from './source-batch';
 import { progressScope, stateScope } from './scopes';
-import { runShuffleBatch, stageHasProcessingTimers, type KeyDecoder } from './shuffle-batch';
+import { runShuffleBatch } from './shuffle-batch';
 import { PartitionCache } from './state/partition-cache';
 import { PartitionState, type KeyOps } from './state/partition-state';
 import { encodeMarker, H_MARKER } from './wire';
@@ -30,8 +30,6 @@ export interface ExecutorPorts {
   readonly metrics?: Metrics;
   /** JSON bytes of keyed state this environment may hold between invocations. @default DEFAULT_STATE_CACHE_BYTES */
   readonly stateCacheBytes?: number;
-  /** How a record key's bytes become its identity. @default keyIdOf (the bytes, one to one) */
-  readonly decodeKey?: KeyDecoder;
   /** When snapshots are written. @default { minLogBytes: MIN_SNAPSHOT_LOG_BYTES, everyEntries: SNAPSHOT_EVERY_ENTRIES } */
   readonly snapshots?: { readonly minLogBytes?: number; readonly everyEntries?: number };
 }
@@ -48,7 +46,7 @@ export const SNAPSHOT_EVERY_ENTRIES = 1000;
 export const MIN_SNAPSHOT_LOG_BYTES = 64 * 1024;
 
 /** Where a chaos run may crash an invocation; the executor calls it at each point. */
-export type CrashPoint = 'before-produce' | 'after-produce' | 'after-sinks' | 'after-state-write' | 'after-progress' | 'after-snapshot';
+export type CrashPoint = 'after-snapshot' | 'before-produce' | 'after-produce' | 'after-sinks' | 'after-commit';
 export type FaultHook = (point: CrashPoint, info: { stage: string; topic: string; partition: number; firstOffset: number }) => void;
 
 export interface BatchReport {
@@ -60,9 +58,9 @@ export interface BatchReport {
 
 /**
  * Runs one stage of a pipeline on MSK-shaped batches (DESIGN.md section 4). Per partition:
- * compute in memory -> produce outputs (acked) -> sinks -> timer index adds -> key writes
- * (version-conditioned) -> timer index removals -> progress. A crash anywhere leaves a
- * state from which the same batch, delivered again, yields the same results.
+ * load the state (keyed stages: the partition's commit log; others: the progress item) ->
+ * compute in memory -> produce outputs (acked) -> sinks -> one conditional commit. A crash
+ * anywhere leaves a state from which the same batch, delivered again, yields the same results.
  */
 export class StageExecutor {
   readonly stage: StagePlan;
@@ -106,7 +104,7 @@ export class StageExecutor {
     const settled = await Promise.allSettled(groups.map((g) => this.handlePartition(g.map(decodeMskRecord))));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const results = settled.map((r) => (r as PromiseFulfilledResult<{ recordsIn: number; skipped: boolean; stateWrites: number }>).value);
+    const results = settled.map((r) => (r as PromiseFulfilledResult<PartitionResult>).value);
     return {
       partitions: groups.length,
       recordsIn: results.reduce((a, r) => a + r.recordsIn, 0),
@@ -214,7 +212,7 @@ export class StageExecutor {
     if (value) this.ports.metrics?.count(name, value);
   }
 
-  private async handlePartition(all: KafkaRecord[]): Promise<{ recordsIn: number; skipped: boolean; stateWrites: number }> {
+  private async handlePartition(all: KafkaRecord[]): Promise<PartitionResult> {
     const first = all[0];
     if (!first) return { recordsIn: 0, skipped: false, stateWrites: 0 };
     const { topic, partition } = first;
@@ -243,7 +241,7 @@ export class StageExecutor {
     } else {
       const ps = new PartitionState(() => undefined);
       ps.progress = before;
-      const r = runShuffleBatch(this.router, this.operators, ps, topic, partition, records, this.ports.decodeKey);
+      const r = runShuffleBatch(this.router, this.operators, ps, topic, partition, records);
       outputs = r.outputs;
       progress = ps.progress;
       for (const [k, v] of Object.entries(r.counts)) this.count(k as MetricName, v);
@@ -251,8 +249,7 @@ export class StageExecutor {
     await this.emit(outputs, hook);
     await this.ports.progress.put(pscope, (stored?.seq ?? 0) + 1, toJson(progress));
     this.count('progressWrites');
-    hook('after-state-write');
-    hook('after-progress');
+    hook('after-commit');
     return { recordsIn: records.length, skipped: false, stateWrites: 0 };
   }
 
@@ -270,21 +267,18 @@ export class StageExecutor {
       if (records.length === 0) return this.skipped();
       const hook = this.hookFor(topic, partition, records);
       await this.maybeSnapshot(scope, ps, hook);
-      const r = runShuffleBatch(this.router, this.operators, ps, topic, partition, records, this.ports.decodeKey);
+      const r = runShuffleBatch(this.router, this.operators, ps, topic, partition, records);
       for (const [k, v] of Object.entries(r.counts)) this.count(k as MetricName, v);
       await this.emit(r.outputs, hook);
-      const { body, lines } = ps.encodeEntry(r.changed);
-      await this.ports.log.append(scope, ps.seq + 1, body);
-      ps.seq++;
-      ps.logBytes += body.length;
-      ps.logEntries++;
-      this.count('stateWrites', lines);
+      const entry = ps.encodeEntry(r.changed);
+      await this.ports.log.append(scope, ps.seq + 1, entry.body);
+      ps.committed(entry);
+      this.count('stateWrites', entry.lines);
       this.count('progressWrites');
       this.count('stateBytes', ps.bytes);
       this.count('largeStateKeys', [...r.changed].filter((k) => ps.sizeOf(k) > LARGE_STATE_BYTES).length);
-      hook('after-state-write');
-      hook('after-progress');
-      return { recordsIn: records.length, skipped: false, stateWrites: lines };
+      hook('after-commit');
+      return { recordsIn: records.length, skipped: false, stateWrites: entry.lines };
     } catch (err) {
       this.cache.evict(scope);
       throw err;

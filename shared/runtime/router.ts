@@ -4,7 +4,7 @@ import type { PipelinePlan, StageOutput, StagePlan } from '../plan/types';
 import type { Cause, Element } from './element';
 import { RecordError } from './errors';
 import { keyIdOfValue } from './keys';
-import { checkKeySize, maxKeyIdBytes, type RecordLimits } from './limits';
+import { checkKeySize, type RecordLimits } from './limits';
 import type { Outputs } from './outputs';
 
 /**
@@ -15,9 +15,11 @@ export class StageRouter {
   private readonly children = new Map<number, GraphNode[]>();
   private readonly crossing = new Map<number, StageOutput[]>();
   private readonly sinkPartitions = new Map<string, number>();
-  /** Key id bytes the keyed stage behind each keyBy edge can store. */
-  private readonly keyRoom = new Map<StageOutput, number>();
   readonly limits: RecordLimits;
+  /** The lanes a partition of this stage combines: anything else on its input is foreign. */
+  readonly lanes: ReadonlySet<string>;
+  /** Whether an operator of the stage sets processing-time timers (process functions, processing-time windows). */
+  readonly processingTimers: boolean;
 
   constructor(
     readonly plan: PipelinePlan,
@@ -31,11 +33,10 @@ export class StageRouter {
         if (inStage.has(i) && !(stage.entries[i] ?? []).includes(id)) this.children.set(i, [...(this.children.get(i) ?? []), n]);
       }
     }
-    for (const out of stage.outputs) {
-      this.crossing.set(out.fromNode, [...(this.crossing.get(out.fromNode) ?? []), out]);
-      this.keyRoom.set(out, maxKeyIdBytes(plan.pipeline, out.toStage, out.partitions));
-    }
+    for (const out of stage.outputs) this.crossing.set(out.fromNode, [...(this.crossing.get(out.fromNode) ?? []), out]);
     this.limits = plan.limits;
+    this.lanes = new Set(stage.lanes);
+    this.processingTimers = stageHasProcessingTimers(stage, nodes);
     for (const t of plan.topics) this.sinkPartitions.set(t.name, t.partitions);
   }
 
@@ -52,7 +53,7 @@ export class StageRouter {
         // As Flink's keyBy: a record without a usable key (none, or one with no canonical bytes) goes to the DLQ.
         const key = keyIdOfValue(callUser(fromNode, () => fromNode.fn(el.value)), fromNode.name);
         // Checked here, not at the state write: a key too long to store would fail its batch on every retry.
-        checkKeySize(key, this.keyRoom.get(edge) ?? Infinity, fromNode.name);
+        checkKeySize(key, fromNode.name);
         unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, key));
       } else {
         unwritable(`the output of operator "${fromNode.name}"`, () => out.toStage(edge, el, el.key));
@@ -115,4 +116,12 @@ export function callUser<T>(n: GraphNode, fn: () => T): T {
     if (err instanceof RecordError) throw err;
     throw new RecordError('USER_FUNCTION_FAILED', `operator "${n.name}" (${n.kind}) threw: ${err instanceof Error ? err.message : String(err)}`, err);
   }
+}
+
+/** Whether a stage has operators that set processing-time timers (process functions, processing-time windows). */
+export function stageHasProcessingTimers(stage: StagePlan, nodes: readonly GraphNode[]): boolean {
+  return stage.nodeIds.some((id) => {
+    const n = nodes[id] as GraphNode;
+    return n.kind === 'process' || (n.kind === 'window' && 'time' in n.assigner && n.assigner.time === 'processing');
+  });
 }

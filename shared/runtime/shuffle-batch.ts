@@ -1,8 +1,6 @@
-import type { GraphNode } from '../api/graph';
-import { laneId, type StagePlan } from '../plan/types';
+import { laneId } from '../plan/types';
 import { causeOf, type Cause, type Element } from './element';
 import { describeError, RecordError } from './errors';
-import { keyIdOf } from './keys';
 import type { KafkaRecord } from './msk-event';
 import type { KeyedContext, KeyedOperator, TimeDomain } from './operators/keyed-operator';
 import { Outputs } from './outputs';
@@ -21,18 +19,8 @@ export interface ShuffleBatchResult {
   readonly counts: Partial<Record<MetricName, number>>;
 }
 
-/** Whether a stage has operators that set processing-time timers (process functions, processing-time windows). */
-export function stageHasProcessingTimers(stage: StagePlan, nodes: readonly GraphNode[]): boolean {
-  return stage.nodeIds.some((id) => {
-    const n = nodes[id] as GraphNode;
-    return n.kind === 'process' || (n.kind === 'window' && 'time' in n.assigner && n.assigner.time === 'processing');
-  });
-}
-
 type MutableContext = { -readonly [K in keyof KeyedContext]: KeyedContext[K] };
 
-/** How a key's bytes become its identity in state and ids: the bytes, one to one (keys.ts). */
-export type KeyDecoder = (key: Buffer | null) => string | null;
 
 /**
  * A batch of a non-source stage's partition (DESIGN.md section 5), applied in place to the
@@ -48,18 +36,16 @@ export function runShuffleBatch(
   topic: string,
   partition: number,
   records: readonly KafkaRecord[],
-  decodeKey: KeyDecoder = keyIdOf,
 ): ShuffleBatchResult {
   const stage = router.stage;
   const myLane = laneId(stage.id, topic, partition);
   const out = new Outputs(myLane, partition, router.plan.dlqTopic, router.limits);
   const counts: Partial<Record<MetricName, number>> = {};
   const count = (m: MetricName, n = 1): void => void (counts[m] = (counts[m] ?? 0) + n);
-  const expected = new Set(stage.lanes);
   const progress = ps.progress;
   const live: Record<string, LaneState> = progress.lanes;
   const keyed = stage.keyed;
-  const processingTimers = keyed && stageHasProcessingTimers(stage, router.nodes);
+  const processingTimers = keyed && router.processingTimers;
   const changed = new Set<string>();
   const floor = progress.emitted.wm;
   let wm = combineLanes(stage.lanes, live, floor).wm;
@@ -108,7 +94,7 @@ export function runShuffleBatch(
   };
 
   const write = (key: string, ops: KeyOps): void => {
-    ps.set(key, Object.keys(ops).length ? ops : undefined);
+    ps.set(key, ops);
     changed.add(key);
   };
 
@@ -132,7 +118,7 @@ export function runShuffleBatch(
   };
 
   for (const rec of records) {
-    const it = parseItem(rec, expected, decodeKey);
+    const it = parseItem(rec, router.lanes);
     out.at(rec.offset);
     if (!it) continue;
     if (it.kind === 'bad') {

@@ -1,4 +1,5 @@
 import { describeError } from './errors';
+import { keyIdOf } from './keys';
 import type { KafkaRecord } from './msk-event';
 import { decodeEnvelope, decodeMarker, H_MARKER, H_ORIGIN, type Marker, type Origin } from './wire';
 
@@ -27,7 +28,7 @@ export type Item =
  * whose origin names such a lane, or an impossible position, goes to the DLQ instead of
  * moving a fence.
  */
-export function parseItem(rec: KafkaRecord, lanes: ReadonlySet<string>, decodeKey: (key: Buffer | null) => string | null): Item | undefined {
+export function parseItem(rec: KafkaRecord, lanes: ReadonlySet<string>): Item | undefined {
   try {
     const m = rec.headers[H_MARKER];
     if (m !== undefined) {
@@ -44,7 +45,7 @@ export function parseItem(rec: KafkaRecord, lanes: ReadonlySet<string>, decodeKe
       throw new Error(`record's ${H_ORIGIN} has an impossible position ${origin.offset}/${origin.seq}`);
     }
     const value: unknown = rec.value === null ? null : JSON.parse(rec.value.toString('utf8'));
-    return { kind: 'data', offset: rec.offset, origin, edge, key: decodeKey(rec.key), value, now, rec };
+    return { kind: 'data', offset: rec.offset, origin, edge, key: keyIdOf(rec.key), value, now, rec };
   } catch (err) {
     return { kind: 'bad', offset: rec.offset, error: describeError(err), rec };
   }

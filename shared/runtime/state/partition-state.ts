@@ -97,7 +97,7 @@ export class PartitionState {
   }
 
   /** The commit body of a batch: progress and the changed keys' states. */
-  encodeEntry(changed: Iterable<string>): { body: string; lines: number } {
+  encodeEntry(changed: Iterable<string>): EncodedEntry {
     const lines: string[] = [];
     for (const key of changed) {
       const ops = this.keys.get(key);
@@ -111,8 +111,16 @@ export class PartitionState {
     const tail = lines.join('\n');
     // The header carries the log's size since the last snapshot (this entry's changes
     // included), so whichever environment holds the partition next knows when to snapshot.
-    const header = toJson({ p: this.progress, lb: this.logBytes + tail.length + ENTRY_HEADER_ESTIMATE, ln: this.logEntries + 1 });
-    return { body: lines.length ? `${header}\n${tail}` : header, lines: lines.length };
+    const logBytes = this.logBytes + tail.length + ENTRY_HEADER_ESTIMATE;
+    const header = toJson({ p: this.progress, lb: logBytes, ln: this.logEntries + 1 });
+    return { body: lines.length ? `${header}\n${tail}` : header, lines: lines.length, logBytes };
+  }
+
+  /** The entry encodeEntry made is now commit seq + 1: the same log counts as its header carries. */
+  committed(entry: EncodedEntry): void {
+    this.seq++;
+    this.logBytes = entry.logBytes;
+    this.logEntries++;
   }
 
   /** The whole partition: progress and every key, one line each. */
@@ -125,6 +133,14 @@ export class PartitionState {
     }
     return lines.join('\n');
   }
+}
+
+export interface EncodedEntry {
+  readonly body: string;
+  /** Key lines in it (changed or deleted keys). */
+  readonly lines: number;
+  /** The log's size since the last snapshot with this entry, as its header says. */
+  readonly logBytes: number;
 }
 
 export interface DecodedEntry {
