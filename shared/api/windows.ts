@@ -21,13 +21,11 @@ export interface TriggerSpec {
  * Counts and times are whole numbers: a count of 2.5 is never reached (the window never
  * fires), and window bounds of fractional ms would not match the integer timestamps Kafka carries.
  */
-function count(name: string, field: string, v: number): void {
-  if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`${name}: ${field} must be a positive integer, got ${v}`);
+function positiveInteger(name: string, field: string, v: number, unit = ''): void {
+  if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`${name}: ${field} must be a positive integer${unit}, got ${v}`);
 }
-
-function duration(name: string, field: string, v: number): void {
-  if (!(Number.isSafeInteger(v) && v > 0)) throw new ConfigError(`${name}: ${field} must be a positive integer (ms), got ${v}`);
-}
+const count = (name: string, field: string, v: number): void => positiveInteger(name, field, v);
+const duration = (name: string, field: string, v: number): void => positiveInteger(name, field, v, ' (ms)');
 
 function offset(name: string, v: number): void {
   if (!Number.isSafeInteger(v)) throw new ConfigError(`${name}: offsetMs must be an integer (ms), got ${v}`);

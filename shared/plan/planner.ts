@@ -5,6 +5,7 @@ import type { StageSettings } from '../api/types';
 import { ConfigError } from '../runtime/errors';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../runtime/limits';
 import { laneId, type PipelinePlan, type PlannedTopic, type StageOutput, type StagePlan } from './types';
+import { dlqTopicName, stageTopicName } from './names';
 import { validateGraph } from './validate';
 
 export interface PlanOptions {
@@ -84,7 +85,7 @@ export function planPipeline(p: Pipeline, options: PlanOptions = {}): PipelinePl
   }
   for (const s of stages) {
     if (s.isSource) continue;
-    const topic = `${p.name}-${s.id}-${s.keyed ? 'repartition' : 'forward'}`;
+    const topic = stageTopicName(p.name, s.id, s.keyed ? 'repartition' : 'forward');
     const parts = s.settings.partitions ?? defaultPartitions;
     s.inputTopics.push(topic);
     partitionsOfTopic.set(topic, parts);
@@ -107,7 +108,7 @@ export function planPipeline(p: Pipeline, options: PlanOptions = {}): PipelinePl
       if (sink.kind === 'kafka') addTopic({ name: sink.topic, partitions: sink.partitions ?? defaultPartitions, role, serde: sink.serde });
     }
   }
-  const dlqTopic = `${p.name}-dlq`;
+  const dlqTopic = dlqTopicName(p.name);
   addTopic({ name: dlqTopic, partitions: 1, role: 'dlq', serde: 'bytes' });
 
   const planned: StagePlan[] = stages.map((s) => {

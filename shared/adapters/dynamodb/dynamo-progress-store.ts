@@ -47,7 +47,7 @@ export class DynamoProgressStore implements ProgressStore {
       ),
     );
     const data = res.Item?.[PROGRESS_DATA_ATTRIBUTE]?.S;
-    // A record written before progress had a seq counts as seq 0's successor of nothing: seq 1.
+    // A progress item written before items had a seq (an older Weir) counts as seq 1.
     return data === undefined ? undefined : { seq: Number(res.Item?.[PROGRESS_SEQ_ATTRIBUTE]?.N ?? 1), data };
   }
 

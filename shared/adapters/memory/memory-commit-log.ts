@@ -14,11 +14,10 @@ interface Partition {
  */
 export class MemoryCommitLog implements CommitLog {
   private readonly parts = new Map<string, Partition>();
-  /** Counts and bytes, for reports: what the same run would write to DynamoDB. */
-  readonly stats = { appends: 0, appendBytes: 0, snapshots: 0, snapshotBytes: 0, reads: 0 };
+  /** What the same run would write to DynamoDB, in requests (the embedded run's report). */
+  readonly stats = { appends: 0, snapshots: 0 };
 
   async read(scope: string, after?: number): Promise<LogRead> {
-    this.stats.reads++;
     const p = this.parts.get(scope);
     if (!p) return { entries: [] };
     const snap = p.snapshot;
@@ -36,7 +35,6 @@ export class MemoryCommitLog implements CommitLog {
     }
     p.entries.set(seq, body);
     this.stats.appends++;
-    this.stats.appendBytes += body.length;
   }
 
   async snapshot(scope: string, seq: number, body: string): Promise<void> {
@@ -44,14 +42,6 @@ export class MemoryCommitLog implements CommitLog {
     if ((p.snapshot?.seq ?? -1) >= seq) return;
     p.snapshot = { seq, body };
     this.stats.snapshots++;
-    this.stats.snapshotBytes += body.length;
-  }
-
-  /** Every partition's latest committed seq, for tests. */
-  heads(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [scope, p] of this.parts) out.set(scope, Math.max(p.snapshot?.seq ?? 0, ...p.entries.keys()));
-    return out;
   }
 
   private partition(scope: string): Partition {
