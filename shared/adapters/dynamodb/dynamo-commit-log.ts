@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { StateConflictError } from '../../runtime/errors';
 import type { CommitLog, LogRead, LogRecord } from '../../runtime/ports';
 import { forEachBounded, MAX_PARTITION_KEY_BYTES, resolveRetry, showKey, utf8Bytes, withRetry, type RetryOptions } from './dynamo-common';
@@ -130,18 +130,7 @@ export class DynamoCommitLog implements CommitLog {
     let limit = TAIL_PAGE;
     for (;;) {
       const from = logSk(expected);
-      const res = await withRetry('Query', this.retry, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': { S: scope }, ':from': { S: from }, ':to': { S: logSk(LOG_RING_SLOTS - 1) } },
-            ConsistentRead: true,
-            Limit: limit,
-          }),
-        ),
-      );
+      const res = await this.query(scope, '#sk BETWEEN :from AND :to', { ':from': { S: from }, ':to': { S: logSk(LOG_RING_SLOTS - 1) } }, { Limit: limit });
       const items = res.Items ?? [];
       for (const item of items) {
         // An empty slot, or one still holding an older commit, is the end of the log.
@@ -182,18 +171,7 @@ export class DynamoCommitLog implements CommitLog {
     const chunks: Buffer[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const res = await withRetry('Query', this.retry, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :p)',
-            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': { S: scope }, ':p': { S: snapPartPrefix(snapId) } },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
+      const res = await this.query(scope, 'begins_with(#sk, :p)', { ':p': { S: snapPartPrefix(snapId) } }, start ? { ExclusiveStartKey: start } : {});
       for (const item of res.Items ?? []) chunks.push(Buffer.from(item[D]?.B ?? new Uint8Array()));
       start = res.LastEvaluatedKey;
     } while (start);
@@ -222,6 +200,22 @@ export class DynamoCommitLog implements CommitLog {
         withRetry('DeleteItem', this.retry, () =>
           this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: scope }, [SK]: { S: sk(i) } }, ReturnValues: 'ALL_OLD' })),
         ).then(() => undefined),
+    );
+  }
+
+  /** A strongly consistent Query of the partition's items whose sort key meets `sortKey`. */
+  private query(scope: string, sortKey: string, values: Record<string, AttributeValue>, page: { Limit?: number; ExclusiveStartKey?: Item }): Promise<QueryCommandOutput> {
+    return withRetry('Query', this.retry, () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: `#pk = :pk AND ${sortKey}`,
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': { S: scope }, ...values },
+          ConsistentRead: true,
+          ...page,
+        }),
+      ),
     );
   }
 
