@@ -22,74 +22,74 @@ export class PartitionState {
   seq = 0;
   progress: Progress = emptyProgress();
   readonly keys = new Map<string, KeyOps>();
-  /** JSON bytes of each key's state, as last written. */
-  private readonly sizes = new Map<string, number>();
-  /** Sum of `sizes`: what a snapshot would hold. */
+  /** Per key with state: its JSON bytes as last encoded and its earliest timer per domain. */
+  private readonly meta = new Map<string, KeyMeta>();
+  /** Sum of the keys' sizes: what a snapshot would hold. */
   bytes = 0;
   /** Bytes of the commits since the last snapshot. */
   logBytes = 0;
   /** Commits since the last snapshot. */
   logEntries = 0;
-  private readonly next: Record<TimeDomain, Map<string, number>> = { event: new Map(), processing: new Map() };
   private readonly queues: Record<TimeDomain, TimerQueue> = { event: new TimerQueue(), processing: new TimerQueue() };
 
   constructor(private readonly nextTimer: NextTimer) {}
 
-  /** Sets (or with undefined, deletes) a key's state; `json` is its encoded form when the caller has it. */
-  set(key: string, ops: KeyOps | undefined, json?: string): void {
-    if (ops === undefined || Object.keys(ops).length === 0) {
+  /** Sets (or with no state, deletes) a key's state; `size` is its encoded length when the caller knows it. */
+  set(key: string, ops: KeyOps | undefined, size?: number): void {
+    if (ops === undefined || isEmpty(ops)) {
       this.keys.delete(key);
-      this.bytes -= this.sizes.get(key) ?? 0;
-      this.sizes.delete(key);
-      for (const d of DOMAINS) this.next[d].delete(key);
+      const m = this.meta.get(key);
+      if (m) {
+        this.bytes -= m.size;
+        this.meta.delete(key);
+      }
       return;
     }
     this.keys.set(key, ops);
+    let m = this.meta.get(key);
+    if (!m) this.meta.set(key, (m = { size: 0, event: undefined, processing: undefined }));
     // A batch's key is encoded once, when its commit is (encodeEntry sizes it then).
-    if (json !== undefined) this.resize(key, json.length);
-    this.refreshTimers(key, ops);
+    if (size !== undefined) this.resize(m, size);
+    for (const d of DOMAINS) {
+      const t = this.nextTimer(ops, d);
+      if (t !== undefined && m[d] !== t) this.queues[d].push(t, key);
+      m[d] = t;
+    }
   }
 
-  private resize(key: string, size: number): void {
-    this.bytes += size - (this.sizes.get(key) ?? 0);
-    this.sizes.set(key, size);
+  private resize(m: KeyMeta, size: number): void {
+    this.bytes += size - m.size;
+    m.size = size;
   }
 
   /** JSON bytes of a key's state (0 when it has none). */
   sizeOf(key: string): number {
-    return this.sizes.get(key) ?? 0;
-  }
-
-  /** Re-reads a key's earliest timers after its state changed in place. */
-  refreshTimers(key: string, ops: KeyOps): void {
-    for (const d of DOMAINS) {
-      const t = this.nextTimer(ops, d);
-      const m = this.next[d];
-      if (t === undefined) m.delete(key);
-      else if (m.get(key) !== t) {
-        m.set(key, t);
-        this.queues[d].push(t, key);
-      }
-    }
+    return this.meta.get(key)?.size ?? 0;
   }
 
   /** The key with the earliest timer at or before `upTo`, and that timer, without removing it. */
   due(domain: TimeDomain, upTo: number): [number, string] | undefined {
     const q = this.queues[domain];
-    const live = this.next[domain];
     for (;;) {
       const top = q.peek();
       if (!top || top[0] > upTo) return undefined;
-      if (live.get(top[1]) === top[0]) return [top[0], top[1]];
+      if (this.meta.get(top[1])?.[domain] === top[0]) return [top[0], top[1]];
       q.pop();
-      q.compact(live);
+      q.compact(this.meta.size, () => this.liveTimers(domain));
+    }
+  }
+
+  private *liveTimers(domain: TimeDomain): Generator<[string, number]> {
+    for (const [key, m] of this.meta) {
+      const t = m[domain];
+      if (t !== undefined) yield [key, t];
     }
   }
 
   /** Applies a decoded commit of another environment (or this one, on restore). */
   apply(entry: DecodedEntry): void {
     this.progress = entry.progress;
-    for (const [key, ops, json] of entry.set) this.set(key, ops, json);
+    for (const [key, ops, size] of entry.set) this.set(key, ops, size);
     for (const key of entry.deleted) this.set(key, undefined);
     this.seq = entry.seq;
     this.logBytes = entry.logBytes;
@@ -104,7 +104,7 @@ export class PartitionState {
       if (ops === undefined) lines.push(JSON.stringify([key]));
       else {
         const line = encodeKeyLine(key, ops);
-        this.resize(key, line.length);
+        this.resizeKey(key, line.length);
         lines.push(line);
       }
     }
@@ -128,10 +128,15 @@ export class PartitionState {
     const lines = [toJson({ p: this.progress, lb: 0, ln: 0 })];
     for (const [key, ops] of this.keys) {
       const line = encodeKeyLine(key, ops);
-      this.resize(key, line.length);
+      this.resizeKey(key, line.length);
       lines.push(line);
     }
     return lines.join('\n');
+  }
+
+  private resizeKey(key: string, size: number): void {
+    const m = this.meta.get(key);
+    if (m) this.resize(m, size);
   }
 }
 
@@ -148,7 +153,8 @@ export interface DecodedEntry {
   readonly progress: Progress;
   readonly logBytes: number;
   readonly logEntries: number;
-  readonly set: ReadonlyArray<readonly [string, KeyOps, string]>;
+  /** Keys set, with the length of their encoded line. */
+  readonly set: ReadonlyArray<readonly [string, KeyOps, number]>;
   readonly deleted: readonly string[];
 }
 
@@ -156,15 +162,26 @@ export interface DecodedEntry {
 export function decodeBody(seq: number, body: string): DecodedEntry {
   const lines = body.split('\n');
   const head = fromJson<{ p: Partial<Progress>; lb?: number; ln?: number }>(lines[0] ?? '{}');
-  const set: Array<readonly [string, KeyOps, string]> = [];
+  const set: Array<readonly [string, KeyOps, number]> = [];
   const deleted: string[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] as string;
     const [key, ops] = fromJson<[string, KeyOps?]>(line);
     if (ops === undefined) deleted.push(key);
-    else set.push([key, ops, line]);
+    else set.push([key, ops, line.length]);
   }
   return { seq, progress: { ...emptyProgress(), ...head.p }, logBytes: head.lb ?? 0, logEntries: head.ln ?? 0, set, deleted };
+}
+
+interface KeyMeta {
+  size: number;
+  event: number | undefined;
+  processing: number | undefined;
+}
+
+function isEmpty(ops: KeyOps): boolean {
+  for (const _ in ops) return false;
+  return true;
 }
 
 function encodeKeyLine(key: string, ops: KeyOps): string {

@@ -49,10 +49,10 @@ export class TimerQueue {
   }
 
   /** Rebuilds from the live entries only, when stale ones outnumber them. */
-  compact(live: ReadonlyMap<string, number>): void {
-    if (this.heap.length <= 2 * live.size + 1024) return;
+  compact(liveCount: number, live: () => Iterable<[string, number]>): void {
+    if (this.heap.length <= 2 * liveCount + 1024) return;
     this.heap = [];
-    for (const [key, time] of live) this.push(time, key);
+    for (const [key, time] of live()) this.push(time, key);
   }
 }
 
