@@ -521,7 +521,7 @@ async function main(): Promise<number> {
     if (restoreMb > 0) restoreSizes.push([`mb_${restoreMb}`, Math.round(restoreMb * 1_000_000)]);
     for (const [name, bytes] of restoreSizes) {
       say(`restore (${name}): a snapshot of ~${bytes.toLocaleString('en-US')} bytes of state JSON through DynamoCommitLog.snapshot, then PartitionCache.load in ${restoreTrials} fresh processes`);
-      restore[name] = await measureRestore({ endpoint: DYNAMODB, tablePrefix: `weir-bench-${runId}-restore-${name.replace(/_/g, '-')}-`, pipeline: largePipeline, partitions: largeSpec.partitions, targetBytes: bytes, trials: restoreTrials, say });
+      restore[name] = await measureRestore({ endpoint: DYNAMODB, tablePrefix: `weir-bench-${runId}-restore-${name.replace(/_/g, '-')}-`, partitions: largeSpec.partitions, targetBytes: bytes, trials: restoreTrials, say });
     }
     const restoreCpu = cpuBetween(restoreCpu0, cpuSnapshot(), cpus().length);
 
