@@ -7,6 +7,7 @@
  *   BENCH_LINES     input lines (default 200000; the committed numbers come from the default)
  *   BENCH_PACED_S   seconds of the paced (latency) run (default 90)
  *   BENCH_WINDOW_MS batching window of the emulated MSK triggers (default 100)
+ *   BENCH_OUT       results file (default bench/results.json, the published run: trials write elsewhere)
  *
  * Issue 12 adds a second workload and a restore measurement (0 skips either):
  *   BENCH_LARGE_LINES       lines of the large-state workload (default 250000; bench/large-state-pipeline.ts)
@@ -49,12 +50,12 @@ const LARGE_PIPELINE_FILE = resolve(__dirname, 'large-state-pipeline.ts');
 const BROKERS = localBrokers();
 const DYNAMODB = localDynamoEndpoint();
 const BATCH_SIZE = 500;
+/** Trials write elsewhere (BENCH_OUT) so the published full run stays in bench/results.json. */
+const RESULTS_FILE = resolve(process.env.BENCH_OUT ?? resolve(__dirname, 'results.json'));
 /**
  * The emulator's batching window (MSK MaximumBatchingWindowInSeconds): its default, 100 ms.
  * BENCH_WINDOW_MS overrides it (docs/PERFORMANCE.md compares 0, 100 and 500 ms).
  */
-/** Trials write elsewhere (BENCH_OUT) so the published full run stays in bench/results.json. */
-const RESULTS_FILE = resolve(process.env.BENCH_OUT ?? resolve(__dirname, 'results.json'));
 const BATCHING_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 100);
 /** examples/windowed-wordcount.ts's tumbling window (the small workload's baseline counts with the same). */
 const SMALL_WINDOW_MS = 5000;
