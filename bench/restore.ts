@@ -16,6 +16,7 @@ import { planPipeline } from '../shared/plan/planner';
 import type { StagePlan } from '../shared/plan/types';
 import type { KeyedOperator, TimeDomain } from '../shared/runtime/operators/keyed-operator';
 import { windowOperator } from '../shared/runtime/operators/window-operator';
+import { toJson } from '../shared/runtime/progress';
 import { stateScope } from '../shared/runtime/scopes';
 import { PartitionState, type KeyOps, type NextTimer } from '../shared/runtime/state/partition-state';
 import largePipeline, { LARGE_STATE_WINDOW_MS } from './large-state-pipeline';
@@ -103,7 +104,10 @@ async function writeSnapshot(
   for (let i = 0; ps.bytes < targetBytes; i++) {
     const ops: KeyOps = {};
     for (const id of windowIds) ops[id] = [{ s: start, e: start + LARGE_STATE_WINDOW_MS, acc: 1 + (i % 7), f: 0 }];
-    ps.set(uniformKey(i), ops);
+    const key = uniformKey(i);
+    // With its JSON (a snapshot line, as encodeSnapshot writes it): set() sizes a key only when
+    // given it, and the loop stops on ps.bytes.
+    ps.set(key, ops, toJson([key, ops]));
   }
   ps.progress = { ...ps.progress, offsetDone: 1_000_000 };
   const body = ps.encodeSnapshot();
