@@ -7,6 +7,7 @@
  *   BENCH_LINES     input lines (default 200000; the committed numbers come from the default)
  *   BENCH_PACED_S   seconds of the paced (latency) run (default 90)
  *   BENCH_WINDOW_MS batching window of the emulated MSK triggers (default 100)
+ *   BENCH_OUT       results file (default bench/results.json, the published run: trials write elsewhere)
  *
  * Issue 12 adds a second workload and a restore measurement (0 skips either):
  *   BENCH_LARGE_LINES       lines of the large-state workload (default 250000; bench/large-state-pipeline.ts)
@@ -32,6 +33,7 @@ import { bundlePipeline } from '../shared/build/bundle';
 import { localBrokers, localDynamoEndpoint } from '../shared/local/endpoints';
 import { runEmbedded } from '../shared/local/embedded';
 import type { InputRecord } from '../shared/local/input-file';
+import type { Pipeline } from '../shared/api/pipeline';
 import { planPipeline } from '../shared/plan/planner';
 import type { BaselineConfig, BaselineReport } from './baseline-worker';
 import { costPerMillion, MEMORY_GB, PRICES, type CostRow } from './cost';
@@ -48,13 +50,15 @@ const LARGE_PIPELINE_FILE = resolve(__dirname, 'large-state-pipeline.ts');
 const BROKERS = localBrokers();
 const DYNAMODB = localDynamoEndpoint();
 const BATCH_SIZE = 500;
+/** Trials write elsewhere (BENCH_OUT) so the published full run stays in bench/results.json. */
+const RESULTS_FILE = resolve(process.env.BENCH_OUT ?? resolve(__dirname, 'results.json'));
 /**
  * The emulator's batching window (MSK MaximumBatchingWindowInSeconds): its default, 100 ms.
  * BENCH_WINDOW_MS overrides it (docs/PERFORMANCE.md compares 0, 100 and 500 ms).
  */
-/** Trials write elsewhere (BENCH_OUT) so the published full run stays in bench/results.json. */
-const RESULTS_FILE = resolve(process.env.BENCH_OUT ?? resolve(__dirname, 'results.json'));
 const BATCHING_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 100);
+/** examples/windowed-wordcount.ts's tumbling window (the small workload's baseline counts with the same). */
+const SMALL_WINDOW_MS = 5000;
 const BOUND_MS = 2000;
 /** Paced run: windows ending in its first seconds are left out (the sandboxes' cold starts). */
 const WARMUP_MS = 10_000;
@@ -251,89 +255,115 @@ function readIntEnv(name: string, fallback: number, min: number): number {
   return v;
 }
 
-interface LargeStateOutcome {
-  readonly figures: WorkloadFigures;
-  readonly spec: WorkloadSpec;
-  readonly peakCpu: CpuUse;
+/** A pipeline planned and bundled (shared/build/bundle.ts, as cdk deploy), ready for runWeir. */
+async function weirEnv(base: Pick<WeirEnv, 'kafka' | 'admin' | 'brokers' | 'dynamoEndpoint'>, p: Pipeline, file: string, partitions: number): Promise<WeirEnv> {
+  const plan = planPipeline(p, { defaultPartitions: partitions });
+  const bundles = await bundlePipeline(p, file, { outDir: resolve('build'), partitions });
+  return { ...base, pipeline: p, plan, bundles };
+}
+
+/** One workload's peak run and the baseline over the same input topic, compared. */
+interface WorkloadRun {
+  readonly peak: WeirRunResult;
+  readonly produceMs: number;
+  /** The peak run's window results, deduplicated by weir-id. */
+  readonly results: { unique: ReadRecord[]; duplicates: number };
+  readonly weirSeconds: number;
+  readonly base: BaselineReport;
+  readonly baseOut: ReadRecord[];
+  readonly baseKeys: string[];
+  readonly baseSeconds: number;
   readonly baseCpu: CpuUse;
+  /** Weir's output equals the baseline's (as multisets) and both saw as many late words. */
   readonly ok: boolean;
-  readonly stages: Record<string, unknown>;
-  readonly late: { weir: number; baseline: number };
+  readonly cost: ReturnType<typeof costPerMillion>;
+  readonly kafkaBytes: Map<string, number> | undefined;
+  readonly figures: WorkloadFigures;
 }
 
 /**
- * The large-state workload: bench/large-state-pipeline.ts (1 h tumbling windows, so every key
- * stays open to the end) over uniformly used keys on 16 partitions, peak run against the
- * baseline (same window) in the same run; its topics and tables are deleted at the end.
+ * A workload's peak run (the input is in Kafka before the stages start; all partitions in
+ * parallel), then the baseline (one plain kafkajs consumer in a child process, same input
+ * topic, same window), compared; with the workload's figures. The deletion of the run's topics
+ * and tables and of the baseline's topic is registered with `atEnd` before anything is created
+ * (done at the end of the bench: deleting topics while the next run creates its own made the
+ * broker refuse the new ones' metadata once; the cold starts also use the small run's tables).
  */
-async function runLargeState(
-  base: Pick<WeirEnv, 'kafka' | 'admin' | 'brokers' | 'dynamoEndpoint'>,
-  spec: WorkloadSpec,
-  prefix: string,
-  baselineTopic: string,
-  groupId: string,
-  /** Registers the deletion of the run's topics and tables, done at the end of the bench (as the other runs'). */
-  atEnd: (cleanup: () => Promise<void>) => void,
-): Promise<LargeStateOutcome> {
-  const workload = generate(spec);
-  const eventSpanMs = maxOf(workload.timestamp) - minOf(workload.timestamp);
-  say(`large-state workload: ${spec.lines} lines, ${workload.words} words, ${workload.distinctWords} distinct keys (of ${spec.vocabulary}, used uniformly), ${spec.partitions} partitions, ${round(eventSpanMs / 1000)} s of event time in one ${LARGE_STATE_WINDOW_MS / 60_000}-minute window`);
-  if (workload.timestamp.length && Math.floor(maxOf(workload.timestamp) / LARGE_STATE_WINDOW_MS) !== Math.floor(minOf(workload.timestamp) / LARGE_STATE_WINDOW_MS)) {
-    say('large-state: the workload spans more than one window: keys do not all stay open to the end');
-  }
-  const plan = planPipeline(largePipeline, { defaultPartitions: spec.partitions });
-  const bundles = await bundlePipeline(largePipeline, LARGE_PIPELINE_FILE, { outDir: resolve('build'), partitions: spec.partitions });
-  const env: WeirEnv = { ...base, pipeline: largePipeline, plan, bundles };
-  // Deleting topics while the next run creates its own made the broker refuse the new ones' metadata once.
-  atEnd(async () => {
-    await cleanup(env, prefix).catch(() => undefined);
-    await base.admin.deleteTopics({ topics: [baselineTopic], timeout: 30_000 }).catch(() => undefined);
+async function runWorkload(
+  env: WeirEnv,
+  o: {
+    /** Prefix of the log lines and the progress label. */
+    readonly label: string;
+    readonly description: string;
+    readonly workload: Workload;
+    /** The pipeline's tumbling window, ms (the baseline counts with the same). */
+    readonly windowMs: number;
+    readonly prefix: string;
+    /** Outside the run's prefix: the cost's broker bytes are the run's topics only. */
+    readonly baselineTopic: string;
+    readonly baselineGroup: string;
+    readonly peakTimeoutMs: number;
+    readonly baselineTimeoutMs: number;
+    readonly atEnd: (cleanup: () => Promise<void>) => void;
+  },
+): Promise<WorkloadRun> {
+  const { label, workload } = o;
+  const { lines, partitions } = workload.spec;
+  o.atEnd(async () => {
+    await cleanup(env, o.prefix).catch(() => undefined);
+    await env.admin.deleteTopics({ topics: [o.baselineTopic], timeout: 30_000 }).catch(() => undefined);
   });
-  say(`large-state peak run: ${spec.lines} lines, batch size ${BATCH_SIZE}, batching window ${BATCHING_WINDOW_MS} ms (prefix ${prefix})`);
+  say(`${label} peak run: ${lines} lines, batch size ${BATCH_SIZE}, batching window ${BATCHING_WINDOW_MS} ms, free mode (prefix ${o.prefix})`);
+  let produceMs = 0;
   const peak = await runWeir(env, {
-    prefix,
+    prefix: o.prefix,
     batchSize: BATCH_SIZE,
     batchingWindowMs: BATCHING_WINDOW_MS,
-    preload: async (topic) => void (await produceWorkload(base.kafka, topic, workload)),
-    timeoutMs: 1_800_000,
-    label: 'large-state',
-    expectedRecords: spec.lines,
+    preload: async (topic) => {
+      produceMs = await produceWorkload(env.kafka, topic, workload);
+    },
+    timeoutMs: o.peakTimeoutMs,
+    label,
+    expectedRecords: lines,
     expectedWords: workload.words,
   });
-  const uniq = dedupeById(peak.results);
-  const weirKeys = uniq.unique.map((r) => resultKey(parseResult(r.value)));
-  const weirSeconds = (maxOf(uniq.unique.map((r) => r.timestamp)) - peak.firstReadAt) / 1000;
-  say(`large-state peak: ${uniq.unique.length} window results (${uniq.duplicates} duplicates dropped) in ${round(weirSeconds, 2)} s: ${round(spec.lines / weirSeconds)} events/s (of ${spec.lines} lines)`);
+  const results = dedupeById(peak.results);
+  const weirKeys = results.unique.map((r) => resultKey(parseResult(r.value)));
+  const weirSeconds = (maxOf(results.unique.map((r) => r.timestamp)) - peak.firstReadAt) / 1000;
+  say(`${label} peak: ${results.unique.length} window results (${results.duplicates} duplicates by weir-id dropped) in ${round(weirSeconds, 2)} s from the first record read to the last result written: ${round(lines / weirSeconds)} events/s`);
 
-  const topics = physicalTopics(plan, prefix);
-  await createTopics(base.admin, [{ topic: baselineTopic, partitions: spec.partitions, logAppendTime: true }]);
-  const inputEnds = await endOffsets(base.admin, topics.source);
+  const topics = physicalTopics(env.plan, o.prefix);
+  await createTopics(env.admin, [{ topic: o.baselineTopic, partitions, logAppendTime: true }]);
+  const inputEnds = await endOffsets(env.admin, topics.source);
   const events = sum([...inputEnds.values()]);
-  if (events !== spec.lines) say(`WARNING: large-state: the source topic holds ${events} records, the workload ${spec.lines} lines (a duplicated produce): per-event figures use ${events}`);
-  say(`large-state baseline: one kafkajs consumer process, ${LARGE_STATE_WINDOW_MS / 60_000}-minute windows in memory`);
+  if (events !== lines) say(`WARNING: ${label}: the source topic holds ${events} records, the workload ${lines} lines (a duplicated produce): the per-workload figures use ${events}`);
+  say(`${label} baseline: one kafkajs consumer process, ${o.windowMs / 1000} s windows in memory`);
   const cpu0 = cpuSnapshot();
-  const b = await runBaseline({
-    brokers: [base.brokers],
+  const base = await runBaseline({
+    brokers: [env.brokers],
     inputTopic: topics.source,
-    outputTopic: baselineTopic,
-    groupId,
+    outputTopic: o.baselineTopic,
+    groupId: o.baselineGroup,
     ends: Object.fromEntries([...inputEnds].map(([p, e]) => [String(p), e])),
-    timeoutMs: 600_000,
-    windowMs: LARGE_STATE_WINDOW_MS,
+    timeoutMs: o.baselineTimeoutMs,
+    windowMs: o.windowMs,
   });
   const baseCpu = cpuBetween(cpu0, cpuSnapshot(), cpus().length);
-  const baseOut = await readTopic(base.kafka, baselineTopic, await endOffsets(base.admin, baselineTopic));
-  const baseSeconds = (maxOf(baseOut.map((r) => r.timestamp)) - b.firstReadAt) / 1000;
-  say(`large-state baseline: ${baseOut.length} window results in ${round(baseSeconds, 2)} s: ${round(b.lines / baseSeconds)} events/s`);
-  const diff = compareResults(weirKeys, baseOut.map((r) => resultKey(parseResult(r.value))), ['weir', 'baseline']);
-  const ok = !diff && peak.late === b.late;
-  if (!ok) say(`MISMATCH large-state weir vs baseline: ${diff ?? ''} late: weir ${peak.late}, baseline ${b.late}`);
-  else say(`large-state: weir output equals the baseline's as multisets (${weirKeys.length} results)`);
+  const baseOut = await readTopic(env.kafka, o.baselineTopic, await endOffsets(env.admin, o.baselineTopic));
+  const baseKeys = baseOut.map((r) => resultKey(parseResult(r.value)));
+  const baseSeconds = (maxOf(baseOut.map((r) => r.timestamp)) - base.firstReadAt) / 1000;
+  say(`${label} baseline: ${baseOut.length} window results in ${round(baseSeconds, 2)} s: ${round(base.lines / baseSeconds)} events/s (late words ${base.late})`);
+  const diff = compareResults(weirKeys, baseKeys, ['weir', 'baseline']);
+  const ok = !diff && peak.late === base.late;
+  if (!ok) say(`MISMATCH ${label} weir vs baseline: ${diff ?? ''} late: weir ${peak.late}, baseline ${base.late}`);
+  else say(`${label}: weir output equals the baseline's as multisets (${weirKeys.length} results, ${peak.late} late)`);
   const { cost, kafkaBytes } = costOf(peak, events, topics, workload.bytes);
-  const figures = workloadFigures({ description: `large state: ${spec.partitions} partitions, ${workload.distinctWords.toLocaleString('en-US')} distinct keys (uniform), ${LARGE_STATE_WINDOW_MS / 60_000}-minute tumbling windows`, workload, events, run: peak, weirSeconds, baseSeconds, baseCpu, equal: ok, results: uniq.unique.length, cost });
-  const stages = { ...stageSummary(peak), kafka_bytes: kafkaBytes ? Object.fromEntries([...kafkaBytes].map(([t, n]) => [t.slice(prefix.length), n])) : undefined };
-  return { figures, spec, peakCpu: peak.cpu, baseCpu, ok, stages, late: { weir: peak.late, baseline: b.late } };
+  const figures = workloadFigures({ description: o.description, workload, events, run: peak, weirSeconds, baseSeconds, baseCpu, equal: ok, results: results.unique.length, cost });
+  return { peak, produceMs, results, weirSeconds, base, baseOut, baseKeys, baseSeconds, baseCpu, ok, cost, kafkaBytes, figures };
 }
+
+/** The broker's bytes per topic of a run, named without the run's prefix. */
+const unprefixed = (bytes: Map<string, number> | undefined, prefix: string): Record<string, number> | undefined => (bytes ? Object.fromEntries([...bytes].map(([t, n]) => [t.slice(prefix.length), n])) : undefined);
 
 async function main(): Promise<number> {
   const benchStarted = Date.now();
@@ -358,72 +388,37 @@ async function main(): Promise<number> {
   const eventSpanMs = maxOf(workload.timestamp) - minOf(workload.timestamp);
   say(`workload: ${lines} lines, ${workload.words} words (vocabulary ${spec.vocabulary}, Zipf s=${spec.zipfExponent}, ${spec.minWords}-${spec.maxWords} words a line), ${spec.partitions} partitions, ${round(eventSpanMs / 1000)} s of event time, max lag behind a partition's max ${lag} ms (bound ${BOUND_MS})`);
 
-  const plan = planPipeline(pipeline, { defaultPartitions: spec.partitions });
   const runId = randomBytes(3).toString('hex');
   const kafka = createKafka({ brokers: [BROKERS], clientId: `weir-bench-${runId}` });
   const admin = kafka.admin();
   await admin.connect();
+  const stack = { kafka, admin, brokers: BROKERS, dynamoEndpoint: DYNAMODB };
   say('bundling the stage functions (shared/build/bundle.ts, as cdk deploy)');
-  const bundles = await bundlePipeline(pipeline, PIPELINE_FILE, { outDir: resolve('build'), partitions: spec.partitions });
-  const env: WeirEnv = { kafka, admin, brokers: BROKERS, dynamoEndpoint: DYNAMODB, pipeline, plan, bundles };
+  const env = await weirEnv(stack, pipeline, PIPELINE_FILE, spec.partitions);
+  const { plan, bundles } = env;
   const peakPrefix = `weir-bench-${runId}-peak-`;
-  const largePrefix = `weir-bench-${runId}-large-`;
   const pacedPrefix = `weir-bench-${runId}-paced-`;
-  const baselineTopic = `weir-bench-${runId}-baseline-results`;
   let failed = false;
   const atEnd: Array<() => Promise<void>> = [];
   try {
-    // 1 + 2. Peak: the input is in Kafka before the stages start; all partitions in parallel.
-    say(`peak run: ${lines} lines, batch size ${BATCH_SIZE}, batching window ${BATCHING_WINDOW_MS} ms, free mode (prefix ${peakPrefix})`);
-    let produceMs = 0;
-    const peak = await runWeir(env, {
+    // 1-3. Peak run and baseline: the cost per million events comes from this peak run.
+    const small = await runWorkload(env, {
+      label: 'small',
+      description: `small: ${spec.partitions} partitions, ${spec.vocabulary.toLocaleString('en-US')}-word Zipf vocabulary, ${SMALL_WINDOW_MS / 1000} s tumbling windows (examples/windowed-wordcount.ts)`,
+      workload,
+      windowMs: SMALL_WINDOW_MS,
       prefix: peakPrefix,
-      batchSize: BATCH_SIZE,
-      batchingWindowMs: BATCHING_WINDOW_MS,
-      preload: async (topic) => {
-        produceMs = await produceWorkload(kafka, topic, workload);
-      },
-      timeoutMs: 900_000,
-      label: 'peak',
-      expectedRecords: lines,
-      expectedWords: workload.words,
+      baselineTopic: `weir-bench-${runId}-baseline-results`,
+      baselineGroup: `weir-bench-${runId}-baseline`,
+      peakTimeoutMs: 900_000,
+      baselineTimeoutMs: 180_000,
+      atEnd: (c) => atEnd.push(c),
     });
-    const peakResults = dedupeById(peak.results);
-    const weirKeys = peakResults.unique.map((r) => resultKey(parseResult(r.value)));
-    const peakLastWrite = maxOf(peakResults.unique.map((r) => r.timestamp));
-    const weirSeconds = (peakLastWrite - peak.firstReadAt) / 1000;
+    if (!small.ok) failed = true;
+    const { peak, base, baseKeys, weirSeconds, baseSeconds, baseCpu } = small;
     const weirEps = lines / weirSeconds;
-    const peakDynamo = dynamoTotals(peak);
-    say(`peak: ${peakResults.unique.length} window results (${peakResults.duplicates} duplicates by weir-id dropped) in ${round(weirSeconds, 2)} s from the first record read to the last result written: ${round(weirEps)} events/s`);
-
-    // 3. Baseline: one plain kafkajs consumer in a child process, same input topic.
-    const topics = physicalTopics(plan, peakPrefix);
-    await createTopics(admin, [{ topic: baselineTopic, partitions: spec.partitions, logAppendTime: true }]);
-    const inputEnds = await endOffsets(admin, topics.source);
-    const sourceRecords = sum([...inputEnds.values()]);
-    if (sourceRecords !== lines) say(`WARNING: the source topic holds ${sourceRecords} records, the workload ${lines} lines (a duplicated produce): the per-workload figures use ${sourceRecords}`);
-    say('baseline: one kafkajs consumer process, windows in memory');
-    const baseCpu0 = cpuSnapshot();
-    const base = await runBaseline({
-      brokers: [BROKERS],
-      inputTopic: topics.source,
-      outputTopic: baselineTopic,
-      groupId: `weir-bench-${runId}-baseline`,
-      ends: Object.fromEntries([...inputEnds].map(([p, e]) => [String(p), e])),
-      timeoutMs: 180_000,
-    });
-    const baseCpu = cpuBetween(baseCpu0, cpuSnapshot(), cpus().length);
-    const baseOut = await readTopic(kafka, baselineTopic, await endOffsets(admin, baselineTopic));
-    const baseKeys = baseOut.map((r) => resultKey(parseResult(r.value)));
-    const baseLastWrite = maxOf(baseOut.map((r) => r.timestamp));
-    const baseSeconds = (baseLastWrite - base.firstReadAt) / 1000;
     const baseEps = base.lines / baseSeconds;
-    say(`baseline: ${baseOut.length} window results in ${round(baseSeconds, 2)} s: ${round(baseEps)} events/s (late words ${base.late})`);
-    const weirVsBase = compareResults(weirKeys, baseKeys, ['weir', 'baseline']);
-    if (weirVsBase || peak.late !== base.late) {
-      failed = true;
-      say(`MISMATCH weir vs baseline: ${weirVsBase ?? ''} late: weir ${peak.late}, baseline ${base.late}`);
-    } else say(`weir output equals the baseline's as multisets (${weirKeys.length} results, ${peak.late} late)`);
+    const peakDynamo = dynamoTotals(peak);
 
     // 4. Embedded runtime, same workload, this process.
     const input: InputRecord[] = workload.text.map((t, i) => ({ partition: workload.partition[i] as number, timestamp: workload.timestamp[i] as number, value: t }));
@@ -443,11 +438,30 @@ async function main(): Promise<number> {
     }
     say(`embedded: ${round(embSeconds, 2)} s: ${round(embEps)} events/s`);
 
-    // Issue 12: the large-state workload (megabytes of state per partition), peak + its own baseline.
-    let large: LargeStateOutcome | undefined;
+    // Issue 12: the large-state workload (megabytes of state per partition): bench/large-state-pipeline.ts
+    // (1 h tumbling windows, so every key stays open to the end) over uniformly used keys, peak + its own baseline.
+    let large: WorkloadRun | undefined;
+    const largePrefix = `weir-bench-${runId}-large-`;
     if (largeSpec.lines > 0) {
-      // The baseline's topic is outside the run's prefix: the cost's broker bytes are the run's topics only.
-      large = await runLargeState(env, largeSpec, largePrefix, `weir-bench-${runId}-baseline-large-results`, `weir-bench-${runId}-baseline-large`, (c) => atEnd.push(c));
+      const lw = generate(largeSpec);
+      const first = minOf(lw.timestamp);
+      const last = maxOf(lw.timestamp);
+      say(`large-state workload: ${largeSpec.lines} lines, ${lw.words} words, ${lw.distinctWords} distinct keys (of ${largeSpec.vocabulary}, used uniformly), ${largeSpec.partitions} partitions, ${round((last - first) / 1000)} s of event time in one ${LARGE_STATE_WINDOW_MS / 60_000}-minute window`);
+      if (lw.timestamp.length && Math.floor(last / LARGE_STATE_WINDOW_MS) !== Math.floor(first / LARGE_STATE_WINDOW_MS)) {
+        say('large-state: the workload spans more than one window: keys do not all stay open to the end');
+      }
+      large = await runWorkload(await weirEnv(stack, largePipeline, LARGE_PIPELINE_FILE, largeSpec.partitions), {
+        label: 'large-state',
+        description: `large state: ${largeSpec.partitions} partitions, ${lw.distinctWords.toLocaleString('en-US')} distinct keys (uniform), ${LARGE_STATE_WINDOW_MS / 60_000}-minute tumbling windows`,
+        workload: lw,
+        windowMs: LARGE_STATE_WINDOW_MS,
+        prefix: largePrefix,
+        baselineTopic: `weir-bench-${runId}-baseline-large-results`,
+        baselineGroup: `weir-bench-${runId}-baseline-large`,
+        peakTimeoutMs: 1_800_000,
+        baselineTimeoutMs: 600_000,
+        atEnd: (c) => atEnd.push(c),
+      });
       if (!large.ok) failed = true;
     } else say('large-state workload skipped (BENCH_LARGE_LINES=0)');
 
@@ -508,32 +522,17 @@ async function main(): Promise<number> {
     if (restoreMb > 0) restoreSizes.push([`mb_${restoreMb}`, Math.round(restoreMb * 1_000_000)]);
     for (const [name, bytes] of restoreSizes) {
       say(`restore (${name}): a snapshot of ~${bytes.toLocaleString('en-US')} bytes of state JSON through DynamoCommitLog.snapshot, then PartitionCache.load in ${restoreTrials} fresh processes`);
-      restore[name] = await measureRestore({ endpoint: DYNAMODB, tablePrefix: `weir-bench-${runId}-restore-${name.replace(/_/g, '-')}-`, pipeline: largePipeline, partitions: largeSpec.partitions, targetBytes: bytes, trials: restoreTrials, say });
+      restore[name] = await measureRestore({ endpoint: DYNAMODB, tablePrefix: `weir-bench-${runId}-restore-${name.replace(/_/g, '-')}-`, partitions: largeSpec.partitions, targetBytes: bytes, trials: restoreTrials, say });
     }
     const restoreCpu = cpuBetween(restoreCpu0, cpuSnapshot(), cpus().length);
 
     // Was the machine ours? CPU of processes outside the bench, per phase, as a share of the machine.
     const phases: Record<string, CpuUse> = { peak: peak.cpu, baseline: baseCpu, embedded: embCpu, paced: paced.cpu, cold_starts: coldCpu };
-    if (large) Object.assign(phases, { large_state_peak: large.peakCpu, large_state_baseline: large.baseCpu });
+    if (large) Object.assign(phases, { large_state_peak: large.peak.cpu, large_state_baseline: large.baseCpu });
     if (restoreSizes.length) phases.restore = restoreCpu;
     const contention = Object.fromEntries(Object.entries(phases).map(([k, c]) => [k, round(c.other_s / (c.wall_s * cpus().length), 3)]));
     const busy = Object.entries(contention).filter(([, share]) => share > 0.05);
     if (busy.length) say(`WARNING: other processes used ${busy.map(([k, v]) => `${Math.round(v * 100)}% of the machine during ${k}`).join(', ')}: these figures are not clean; run again on a quiet machine`);
-
-    // Cost per million events, from the peak run.
-    const { cost, kafkaBytes: bytes } = costOf(peak, lines, topics, workload.bytes);
-    const smallFigures = workloadFigures({
-      description: `small: ${spec.partitions} partitions, ${spec.vocabulary.toLocaleString('en-US')}-word Zipf vocabulary, 5 s tumbling windows (examples/windowed-wordcount.ts)`,
-      workload,
-      events: sourceRecords,
-      run: peak,
-      weirSeconds,
-      baseSeconds,
-      baseCpu,
-      equal: !weirVsBase && peak.late === base.late,
-      results: peakResults.unique.length,
-      cost,
-    });
 
     const latencyTarget = BATCHING_WINDOW_MS + 1000;
     const writesPerEvent = peakDynamo.writeRequests / lines;
@@ -560,19 +559,19 @@ async function main(): Promise<number> {
       bundle_bytes: Object.fromEntries(bundles.map((b) => [b.stage, b.bytes])),
       init_ms: Object.fromEntries(Object.entries(cold).map(([s, c]) => [s, round(c.initMs, 1)])),
       init_detail: Object.fromEntries(Object.entries(cold).map(([s, c]) => [s, { ...c, initMs: round(c.initMs, 1), requireMs: round(c.requireMs, 1), initEventMs: round(c.initEventMs, 1), bootMs: round(c.bootMs, 1), wallMs: round(c.wallMs, 1), maxInitMs: round(c.maxInitMs, 1) }])),
-      cost_per_million_events: { prices: PRICES, rows: cost.rows.map((r) => ({ ...r, usdPerMillion: round(r.usdPerMillion, 4) })), total_usd: round(cost.total, 3) },
+      cost_per_million_events: { prices: PRICES, rows: small.cost.rows.map((r) => ({ ...r, usdPerMillion: round(r.usdPerMillion, 4) })), total_usd: round(small.cost.total, 3) },
       peak: {
         seconds: round(weirSeconds, 2),
-        produce_ms: produceMs,
-        results: peakResults.unique.length,
-        duplicate_results_dropped: peakResults.duplicates,
+        produce_ms: small.produceMs,
+        results: small.results.unique.length,
+        duplicate_results_dropped: small.results.duplicates,
         late: peak.late,
         dlq: peak.dlq,
         source_done_after_s: round((peak.sourceDoneAt - peak.firstReadAt) / 1000, 2),
         dynamodb: peakDynamo,
         dynamodb_writes_per_word: round(peakDynamo.writeRequests / workload.words, 5),
         cpu: peak.cpu,
-        kafka_bytes: bytes ? Object.fromEntries([...bytes].map(([t, n]) => [t.slice(peakPrefix.length), n])) : undefined,
+        kafka_bytes: unprefixed(small.kafkaBytes, peakPrefix),
         stages: stageSummary(peak),
       },
       paced: {
@@ -586,17 +585,17 @@ async function main(): Promise<number> {
         cpu: paced.cpu,
         stages: stageSummary(paced),
       },
-      baseline: { seconds: round(baseSeconds, 2), results: baseOut.length, late: base.late, lines: base.lines, cpu: baseCpu },
+      baseline: { seconds: round(baseSeconds, 2), results: small.baseOut.length, late: base.late, lines: base.lines, cpu: baseCpu },
       embedded: { seconds: round(embSeconds, 2), results: embKeys.length, invocations: emb.invocations, write_requests_model: emb.writeRequests, cpu: embCpu },
       cold_starts: { cpu: coldCpu },
       /** Issue 12: per workload, the same figures (the small one repeats the peak run's above). */
       workloads: {
-        small: { ...smallFigures, latency_ms: { p50: round(pct(latencies, 0.5)), p99: round(pct(latencies, 0.99)) } },
-        ...(large ? { large_state: { ...large.figures, spec: large.spec, late: large.late, stages: large.stages, cpu: { peak: large.peakCpu, baseline: large.baseCpu } } } : {}),
+        small: { ...small.figures, latency_ms: { p50: round(pct(latencies, 0.5)), p99: round(pct(latencies, 0.99)) } },
+        ...(large ? { large_state: { ...large.figures, spec: largeSpec, late: { weir: large.peak.late, baseline: large.base.late }, stages: { ...stageSummary(large.peak), kafka_bytes: unprefixed(large.kafkaBytes, largePrefix) }, cpu: { peak: large.peak.cpu, baseline: large.baseCpu } } } : {}),
       },
       /** Issue 12: a cold partition restored in a fresh process (PartitionCache.load through DynamoCommitLog). */
       restore: { sizes: restore, cpu: restoreSizes.length ? restoreCpu : undefined },
-      checks: { weir_equals_baseline: !weirVsBase && peak.late === base.late, embedded_equals_baseline: !embVsBase, ...(large ? { large_state_weir_equals_baseline: large.ok } : {}) },
+      checks: { weir_equals_baseline: small.ok, embedded_equals_baseline: !embVsBase, ...(large ? { large_state_weir_equals_baseline: large.ok } : {}) },
       /** Share of the machine used by processes outside the bench in each phase (/proc accounting; a few % either way is noise). */
       other_load_share: contention,
       clean: busy.length === 0,
@@ -614,9 +613,8 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${table(results)}\n`);
     say(`wrote ${RESULTS_FILE} (${results.bench_seconds} s in all)`);
   } finally {
-    for (const prefix of [peakPrefix, pacedPrefix]) await cleanup(env, prefix).catch(() => undefined);
+    await cleanup(env, pacedPrefix).catch(() => undefined);
     for (const c of atEnd) await c();
-    await admin.deleteTopics({ topics: [baselineTopic], timeout: 30_000 }).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
   return failed ? 1 : 0;

@@ -16,9 +16,10 @@ import { planPipeline } from '../shared/plan/planner';
 import type { StagePlan } from '../shared/plan/types';
 import type { KeyedOperator, TimeDomain } from '../shared/runtime/operators/keyed-operator';
 import { windowOperator } from '../shared/runtime/operators/window-operator';
+import { toJson } from '../shared/runtime/progress';
 import { stateScope } from '../shared/runtime/scopes';
 import { PartitionState, type KeyOps, type NextTimer } from '../shared/runtime/state/partition-state';
-import { LARGE_STATE_WINDOW_MS } from './large-state-pipeline';
+import largePipeline, { LARGE_STATE_WINDOW_MS } from './large-state-pipeline';
 import { DEFAULT_SPEC, uniformKey } from './workload';
 
 /** The keyed stage of a pipeline, its window operators and the executor's nextTimer over them. */
@@ -103,7 +104,10 @@ async function writeSnapshot(
   for (let i = 0; ps.bytes < targetBytes; i++) {
     const ops: KeyOps = {};
     for (const id of windowIds) ops[id] = [{ s: start, e: start + LARGE_STATE_WINDOW_MS, acc: 1 + (i % 7), f: 0 }];
-    ps.set(uniformKey(i), ops);
+    const key = uniformKey(i);
+    // With its size (its snapshot line's length, as encodeSnapshot writes it): set() sizes a
+    // key only when given it, and the loop stops on ps.bytes.
+    ps.set(key, ops, toJson([key, ops]).length);
   }
   ps.progress = { ...ps.progress, offsetDone: 1_000_000 };
   const body = ps.encodeSnapshot();
@@ -133,24 +137,24 @@ function runWorker(cfg: RestoreWorkerConfig): Promise<RestoreWorkerReport> {
 
 /**
  * Writes a snapshot of about `targetBytes` of state JSON for partition 0 of the large-state
- * pipeline's keyed stage (the worker restores with that pipeline's operators) into a table of its own, restores it in `trials` fresh processes, deletes the table.
+ * pipeline's keyed stage (bench/large-state-pipeline.ts: the worker restores with its operators)
+ * into a table of its own, restores it in `trials` fresh processes, deletes the table.
  */
 export async function measureRestore(o: {
   readonly endpoint: string;
   readonly tablePrefix: string;
-  readonly pipeline: Pipeline;
   readonly partitions: number;
   readonly targetBytes: number;
   readonly trials: number;
   readonly say: (s: string) => void;
 }): Promise<RestoreSummary> {
-  const { stage, windowIds, nextTimer } = keyedStage(o.pipeline, o.partitions);
+  const { stage, windowIds, nextTimer } = keyedStage(largePipeline, o.partitions);
   const tables = { state: `${o.tablePrefix}state`, progress: `${o.tablePrefix}progress` };
   const client = localDynamoClient(o.endpoint);
   const meter = meterClient(client);
   try {
     await ensureTables(client, tables);
-    const scope = stateScope(o.pipeline.name, stage.id, 0);
+    const scope = stateScope(largePipeline.name, stage.id, 0);
     // Built and written in a function of its own: the state (a GB of heap at 100 MB) is garbage once written.
     const ps = await writeSnapshot(new DynamoCommitLog({ client, table: tables.state }), scope, windowIds, nextTimer, o.targetBytes, meter);
     o.say(`restore: snapshot of ${ps.keys} keys, ${ps.bytes} bytes of state JSON, written in ${Math.round(ps.writeMs)} ms (${ps.written.writeRequests} puts, ${ps.written.writeUnits} WRU)`);

@@ -207,8 +207,9 @@ export function generate(spec: WorkloadSpec = DEFAULT_SPEC): Workload {
     partition[i] = p;
     timestamp[i] = ts;
     text[i] = t;
-    for (const w of t.split(' ')) distinct.add(w);
-    words += t.split(' ').length;
+    const ws = t.split(' ');
+    for (const w of ws) distinct.add(w);
+    words += ws.length;
     bytes += Buffer.byteLength(t);
   }
   return { spec, partition, timestamp, text, words, distinctWords: distinct.size, bytes };

@@ -104,8 +104,9 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
 }
 
 /**
- * What an environment may cache of keyed state: WEIR_STATE_CACHE_MB, or a third of the
- * function's memory (JSON bytes grow about threefold as objects in the heap).
+ * What an environment may cache of keyed state: WEIR_STATE_CACHE_MB, or a ninth of the
+ * function's memory in JSON bytes (they grow about threefold as objects in the heap: a third
+ * of the memory).
  */
 export function stateCacheBytes(env: NodeJS.ProcessEnv): number | undefined {
   const mb = Number(env.WEIR_STATE_CACHE_MB ?? Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? NaN) / 3 / 3);

@@ -86,7 +86,7 @@ export class PartitionTooLargeError extends WeirError {
   ) {
     super(
       'STATE_TOO_LARGE',
-      `partition ${scope} holds ${Math.ceil(bytes / 1e6)} MB of state, over the ${Math.floor(limit / 1e6)} MB an environment may cache (WEIR_STATE_CACHE_MB, default a third of the function's memory): give the stage more partitions (its keys spread over more environments) or more memory`,
+      `partition ${scope} holds ${Math.ceil(bytes / 1e6)} MB of state, over the ${Math.floor(limit / 1e6)} MB an environment may cache (WEIR_STATE_CACHE_MB, default a ninth of the function's memory in JSON bytes): give the stage more partitions (its keys spread over more environments) or more memory`,
     );
   }
 }

@@ -58,8 +58,9 @@ export interface BatchReport {
 
 /**
  * Runs one stage of a pipeline on MSK-shaped batches (DESIGN.md section 4). Per partition:
- * load the state (keyed stages: the partition's commit log; others: the progress item) ->
- * compute in memory -> produce outputs (acked) -> sinks -> one conditional commit. A crash
+ * load (keyed: the partition's state, caught up from its commit log) -> compute in memory ->
+ * produce outputs (acked) -> sinks -> one conditional write (keyed: a log entry with the
+ * changed keys, offsets, watermarks and fences; otherwise the progress item). A crash
  * anywhere leaves a state from which the same batch, delivered again, yields the same results.
  */
 export class StageExecutor {
