@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
+import type { MetricName } from '../../runtime/ports';
 import { retryFor, sleep } from '../retry';
 import { BundleInvoker } from './invoker';
 import { LambdaApiInvoker } from './lambda-api-invoker';
@@ -226,7 +227,7 @@ export class EsmEmulator {
     this.stats.recordsIn += r?.recordsIn ?? 0;
     this.stats.stateWrites += r?.stateWrites ?? 0;
     for (const k of ['writeRequests', 'readRequests', 'writeUnits', 'readUnits'] as const) this.stats.dynamo[k] += r?.dynamo?.[k] ?? 0;
-    for (const [k, v] of Object.entries(r?.metrics ?? {})) if (typeof v === 'number') this.stats.metrics[k] = (this.stats.metrics[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r?.metrics ?? {})) if (typeof v === 'number' && !GAUGES.has(k)) this.stats.metrics[k] = (this.stats.metrics[k] ?? 0) + v;
   }
 
   async stop(): Promise<void> {
@@ -393,6 +394,12 @@ export class EsmEmulator {
     });
   }
 }
+
+/**
+ * Metrics that are a level, not a count: stateBytes is the state the event's partitions hold
+ * after it, so a sum over invocations means nothing (bench/weir-run.ts samples it per invocation).
+ */
+const GAUGES: ReadonlySet<string> = new Set<MetricName>(['stateBytes']);
 
 function outcome(r: PoolInvocation): { result: unknown } | { error: unknown } {
   return r.ok ? { result: r.result } : { error: r.error };

@@ -72,6 +72,6 @@ export interface EsmStats {
   stateWrites: number;
   /** DynamoDB usage the stage's invocations reported (service-measured capacity). */
   dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
-  /** Sums of the numeric `metrics` the stage's invocations reported (cacheHits, restores, ...). */
+  /** Sums of the counters among the `metrics` the stage's invocations reported (cacheHits, restores, ...; not the stateBytes gauge). */
   metrics: Record<string, number>;
 }
