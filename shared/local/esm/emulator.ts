@@ -46,18 +46,13 @@ export class EsmEmulator {
     const timeoutMs = options.invokeTimeoutMs ?? 60_000;
     this.pool = new SandboxPool(
       () => (remote ? new LambdaApiInvoker(remote.url, remote.functionName(stage.id), remote.region, timeoutMs) : new BundleInvoker(bundleFile, env, `weir-${stage.id}`, timeoutMs)),
-      { routing: options.routing ?? 'lambda', seed: options.routingSeed ?? 1, ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) },
+      { routing: options.routing ?? 'lambda', ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) },
     );
   }
 
   /** Cold-start times of the stage's sandboxes (complete once stopped). */
   get initMs(): number[] {
     return this.pool.initMs;
-  }
-
-  /** Sandboxes started so far. */
-  get sandboxesCreated(): number {
-    return this.pool.sandboxesCreated;
   }
 
   physical(topic: string): string {
@@ -283,7 +278,7 @@ export class EsmEmulator {
         if (!feed.buffer.length) break;
         const parts = [{ feed, records: feed.buffer.slice(0, batchSize) }];
         let room = batchSize - (parts[0] as Part).records.length;
-        for (const f of (this.options.multiPartitionEvents ?? this.options.routing !== 'pinned') ? this.feeds.values() : []) {
+        for (const f of this.options.routing !== 'pinned' ? this.feeds.values() : []) {
           if (room <= 0) break;
           if (f === feed || f.carried || !f.buffer.length) continue;
           parts.push({ feed: f, records: f.buffer.slice(0, room) });
