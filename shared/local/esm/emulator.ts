@@ -2,14 +2,14 @@ import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
 import type { MetricName } from '../../runtime/ports';
-import { retryFor, sleep } from '../retry';
+import { retryFor } from '../retry';
 import { BundleInvoker } from './invoker';
 import { LambdaApiInvoker } from './lambda-api-invoker';
 import { fromKafkaJs } from './kafka-records';
 import { batchingWindow, committedPart, type Part, type PartitionFeed } from './feeds';
 import type { EsmOptions, EsmStats } from './options';
 import { SandboxPool, type PoolInvocation } from './sandbox-pool';
-import { backoffDelay } from '../../runtime/backoff';
+import { backoffDelay, sleep } from '../../runtime/backoff';
 
 export type { EsmOptions, EsmStats, InvocationReport } from './options';
 
