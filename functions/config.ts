@@ -54,7 +54,11 @@ function stateCacheBytes(env: NodeJS.ProcessEnv): number | undefined {
   return Number.isFinite(mb) && mb > 0 ? Math.floor(mb * 1024 * 1024) : undefined;
 }
 
-/** WEIR_SNAPSHOT_MIN_LOG_BYTES / WEIR_SNAPSHOT_EVERY_ENTRIES (tests and the bench lower them); a value that is not a number >= 0 is ignored. */
+/**
+ * WEIR_SNAPSHOT_MIN_LOG_BYTES / WEIR_SNAPSHOT_EVERY_ENTRIES, optional deployment settings
+ * (docs/DEPLOY.md); a value that is not a number >= 0 is ignored, and the executor never
+ * lets everyEntries exceed SNAPSHOT_EVERY_ENTRIES (the DynamoDB log's ring).
+ */
 function snapshotSettings(env: NodeJS.ProcessEnv): StageConfig['snapshots'] {
   const num = (v: string | undefined): number | undefined => (v !== undefined && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : undefined);
   const minLogBytes = num(env.WEIR_SNAPSHOT_MIN_LOG_BYTES);
