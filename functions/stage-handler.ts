@@ -56,8 +56,8 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
         sinks: new DynamoSinkWriter({ client: dynamo, functions: functionSinksOf(p) }),
         clock: stageClock(process.env),
         metrics: { count: (name, v = 1) => void (metrics[name] = (metrics[name] ?? 0) + v) },
-        stateCacheBytes: stateCacheBytes(process.env),
-        snapshots: snapshotSettings(process.env),
+        stateCacheBytes: cfg.stateCacheBytes,
+        snapshots: cfg.snapshots,
       },
       fault,
     );
@@ -101,24 +101,6 @@ export function stageHandler(p: Pipeline, stageId?: string): (event: MskEvent | 
       throw err;
     }
   };
-}
-
-/**
- * What an environment may cache of keyed state: WEIR_STATE_CACHE_MB, or a ninth of the
- * function's memory in JSON bytes (they grow about threefold as objects in the heap: a third
- * of the memory).
- */
-export function stateCacheBytes(env: NodeJS.ProcessEnv): number | undefined {
-  const mb = Number(env.WEIR_STATE_CACHE_MB ?? Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? NaN) / 3 / 3);
-  return Number.isFinite(mb) && mb > 0 ? Math.floor(mb * 1024 * 1024) : undefined;
-}
-
-/** Snapshot thresholds from WEIR_SNAPSHOT_MIN_LOG_BYTES / WEIR_SNAPSHOT_EVERY_ENTRIES (tests and the bench lower them). */
-export function snapshotSettings(env: NodeJS.ProcessEnv): { minLogBytes?: number; everyEntries?: number } {
-  const num = (v: string | undefined): number | undefined => (v !== undefined && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : undefined);
-  const minLogBytes = num(env.WEIR_SNAPSHOT_MIN_LOG_BYTES);
-  const everyEntries = num(env.WEIR_SNAPSHOT_EVERY_ENTRIES);
-  return { ...(minLogBytes !== undefined ? { minLogBytes } : {}), ...(everyEntries !== undefined ? { everyEntries: Math.max(1, everyEntries) } : {}) };
 }
 
 /** Topics carry a per-deployment prefix on the wire; the plan knows them without it. */

@@ -22,7 +22,7 @@ export interface ChaosStats {
 
 /**
  * Deterministic fault injection for embedded runs: crashes at each point of an invocation
- * (including halfway through a snapshot), whole batches delivered again after success,
+ * (including while a snapshot is written), whole batches delivered again after success,
  * and upstream records written twice. Each batch crashes a bounded number of times, so
  * every run ends.
  */
@@ -76,8 +76,8 @@ export class Chaos {
   }
 
   /**
-   * A commit log whose snapshots sometimes die half-written (the DynamoDB log writes parts,
-   * then the head: a crash in between leaves the old snapshot and the log in force).
+   * A commit log whose snapshot writes sometimes crash before they take effect: what a crash
+   * between the DynamoDB log's parts and its head leaves, the old snapshot and the log in force.
    */
   commitLog(inner: CommitLog): CommitLog {
     return {

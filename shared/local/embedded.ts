@@ -80,21 +80,18 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
   const environments = chaos ? ENVIRONMENTS_UNDER_CHAOS : 1;
   const route = prng((options.chaos ?? 0) ^ 0x5eed);
   const pools = plan.stages.map((s) => Array.from({ length: environments }, () => new StageExecutor(p, plan, s.id, ports, chaos?.hook)));
+  // Each stage's first environment also takes the ends of its sources and the ticks.
   const executors = pools.map((pool) => pool[0] as StageExecutor);
-  const pick = (ex: StageExecutor): StageExecutor => {
-    const pool = pools[executors.indexOf(ex)] ?? [ex];
-    return pool[Math.floor(route() * pool.length)] ?? ex;
-  };
   const committed = new Map<string, number>();
   let invocations = 0;
 
-  const invoke = async (ex: StageExecutor, batch: KafkaRecord[]): Promise<void> => {
+  const invoke = async (pool: readonly StageExecutor[], batch: KafkaRecord[]): Promise<void> => {
     const id = batch.map((r) => `${r.topic}-${r.partition}@${r.offset}`).join(',');
     for (let attempt = 1; ; attempt++) {
       chaos?.begin(id);
       invocations++;
       try {
-        await pick(ex).handle(buildMskEvent(batch));
+        await (pool[Math.floor(route() * pool.length)] as StageExecutor).handle(buildMskEvent(batch));
         return;
       } catch (err) {
         const retriable = err instanceof WeirError && err.retriable;
@@ -103,7 +100,8 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
     }
   };
 
-  for (const ex of executors) {
+  for (const [i, ex] of executors.entries()) {
+    const pool = pools[i] as StageExecutor[];
     const stage = ex.stage;
     const tps = stage.inputTopics.flatMap((t) => Array.from({ length: broker.partitions(t) }, (_, q) => ({ topic: t, partition: q })));
     const total = tps.reduce((a, tp) => a + broker.endOffset(tp.topic, tp.partition), 0);
@@ -122,8 +120,8 @@ export async function runEmbedded(p: Pipeline, input: readonly InputRecord[], op
         // One event per partition, in partition order, so that retries do not reorder what
         // different partitions write into a shared topic: a retried run interleaves exactly as a calm one.
         for (const part of groupByPartition(batch)) {
-          await invoke(ex, part);
-          while (chaos?.redeliver()) await invoke(ex, part);
+          await invoke(pool, part);
+          while (chaos?.redeliver()) await invoke(pool, part);
         }
         for (const r of batch) committed.set(`${stage.id}/${r.topic}/${r.partition}`, r.offset + 1);
         done += batch.length;

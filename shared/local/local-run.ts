@@ -104,6 +104,8 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
   const runId = options.runId ?? randomBytes(4).toString('hex');
   const prefix = `weir-${runId}-`;
   const plan = planPipeline(p, { defaultPartitions: partitions });
+  /** A stage's on-failure topic, as this run names it on the broker. */
+  const onFailureTopic = (stage: string): string => prefix + failedTopicName(plan.pipeline, stage);
   const kafka = createKafka({ brokers: brokers.split(','), clientId: `weir-run-${runId}` });
   const admin = kafka.admin();
   try {
@@ -151,20 +153,19 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
     };
     for (const s of plan.stages) {
       const b = bundles.find((x) => x.stage === s.id) as StageBundle;
-      const failed = prefix + failedTopicName(plan.pipeline, s.id);
       emulators.push(
         new EsmEmulator(kafka, s, `${prefix}${s.id}`, b.file, env, {
           batchSize,
           maxRetries: LOCAL_MAX_RETRIES,
           topicPrefix: prefix,
-          onFailureTopic: failed,
+          onFailureTopic: onFailureTopic(s.id),
           ...(rand ? { rand, redeliverRate: 0.1 } : {}),
           ...options.esm,
           onInvocation,
         }, failureProducer),
       );
     }
-    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: prefix + failedTopicName(plan.pipeline, s.id), numPartitions: 1, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
+    await admin.createTopics({ topics: plan.stages.map((s) => ({ topic: onFailureTopic(s.id), numPartitions: 1, replicationFactor: 1, configEntries: KEEP_RECORDS })) });
     // Stage by stage, partition batches round-robin, as the embedded runtime does: the same
     // schedule gives the same output, even for running aggregates over several partitions.
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
@@ -227,7 +228,7 @@ export async function runLocal(p: Pipeline, pipelineFile: string, input: readonl
       redeliveries: stats.reduce((a, s) => a + s.redeliveries, 0),
       failures: stats.reduce((a, s) => a + s.failures, 0),
       failureMessages: [...failureMessages],
-      onFailure: emulators.map((e) => ({ stage: e.stage.id, topic: prefix + failedTopicName(plan.pipeline, e.stage.id), records: e.stats.toOnFailure })),
+      onFailure: emulators.map((e) => ({ stage: e.stage.id, topic: onFailureTopic(e.stage.id), records: e.stats.toOnFailure })),
       initMs: emulators.flatMap((e) => e.initMs),
     };
   } finally {

@@ -3,6 +3,7 @@ import type { PipelinePlan } from '../plan/types';
 import { keyIdOf } from '../runtime/keys';
 import type { KafkaRecord } from '../runtime/msk-event';
 import type { SinkRow } from '../runtime/ports';
+import { H_ID } from '../runtime/wire';
 
 /** One line of a `weir run --output` file. */
 export interface OutputRecord {
@@ -41,7 +42,7 @@ export function toOutputRecord(plan: PipelinePlan, r: KafkaRecord): OutputRecord
 }
 
 export function sinkRowToOutput(kind: 'dynamodb' | 'function', r: SinkRow): OutputRecord {
-  return { topic: `${kind}:${r.sink}`, partition: null, key: r.key, value: r.item ?? r.value, timestamp: r.timestamp, headers: { 'weir-id': r.id } };
+  return { topic: `${kind}:${r.sink}`, partition: null, key: r.key, value: r.item ?? r.value, timestamp: r.timestamp, headers: { [H_ID]: r.id } };
 }
 
 export function formatOutput(records: readonly OutputRecord[]): string {

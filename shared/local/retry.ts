@@ -16,8 +16,6 @@ export interface RetryForOptions {
   readonly keepGoing?: () => boolean;
 }
 
-export { sleep };
-
 /**
  * Runs `fn` until it succeeds, with exponential backoff, for a bounded time. For calls of the
  * local runner (not of a stage function) that fail only while a local service restarts:

@@ -1,4 +1,5 @@
 import type { PipelinePlan } from '../plan/types';
+import { H_ID } from '../runtime/wire';
 import type { OutputRecord } from './output-file';
 
 /** What a run wrote to one output (topic, table or function sink), counted by weir-id. */
@@ -23,7 +24,7 @@ export function tallyOutputs(plan: PipelinePlan, outputs: readonly OutputRecord[
     let t = byTopic.get(o.topic);
     if (!t) byTopic.set(o.topic, (t = { role: roleOf(plan, o.topic), ids: new Set(), copies: 0 }));
     // Without an id (none is written today) a record can only be told apart by its content.
-    t.ids.add(o.headers['weir-id'] ?? JSON.stringify([o.partition, o.key, o.value, o.timestamp]));
+    t.ids.add(o.headers[H_ID] ?? JSON.stringify([o.partition, o.key, o.value, o.timestamp]));
     t.copies++;
   }
   return [...byTopic].map(([topic, t]) => ({ topic, role: t.role, distinct: t.ids.size, copies: t.copies }));

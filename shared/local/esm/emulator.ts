@@ -1,14 +1,15 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { StagePlan } from '../../plan/types';
 import { buildMskEvent, type KafkaRecord } from '../../runtime/msk-event';
-import { retryFor, sleep } from '../retry';
+import type { MetricName } from '../../runtime/ports';
+import { retryFor } from '../retry';
 import { BundleInvoker } from './invoker';
 import { LambdaApiInvoker } from './lambda-api-invoker';
 import { fromKafkaJs } from './kafka-records';
 import { batchingWindow, committedPart, type Part, type PartitionFeed } from './feeds';
 import type { EsmOptions, EsmStats } from './options';
 import { SandboxPool, type PoolInvocation } from './sandbox-pool';
-import { backoffDelay } from '../../runtime/backoff';
+import { backoffDelay, sleep } from '../../runtime/backoff';
 
 export type { EsmOptions, EsmStats, InvocationReport } from './options';
 
@@ -45,18 +46,13 @@ export class EsmEmulator {
     const timeoutMs = options.invokeTimeoutMs ?? 60_000;
     this.pool = new SandboxPool(
       () => (remote ? new LambdaApiInvoker(remote.url, remote.functionName(stage.id), remote.region, timeoutMs) : new BundleInvoker(bundleFile, env, `weir-${stage.id}`, timeoutMs)),
-      { routing: options.routing ?? 'lambda', seed: options.routingSeed ?? 1, ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) },
+      { routing: options.routing ?? 'lambda', ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}) },
     );
   }
 
   /** Cold-start times of the stage's sandboxes (complete once stopped). */
   get initMs(): number[] {
     return this.pool.initMs;
-  }
-
-  /** Sandboxes started so far. */
-  get sandboxesCreated(): number {
-    return this.pool.sandboxesCreated;
   }
 
   physical(topic: string): string {
@@ -226,7 +222,7 @@ export class EsmEmulator {
     this.stats.recordsIn += r?.recordsIn ?? 0;
     this.stats.stateWrites += r?.stateWrites ?? 0;
     for (const k of ['writeRequests', 'readRequests', 'writeUnits', 'readUnits'] as const) this.stats.dynamo[k] += r?.dynamo?.[k] ?? 0;
-    for (const [k, v] of Object.entries(r?.metrics ?? {})) if (typeof v === 'number') this.stats.metrics[k] = (this.stats.metrics[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r?.metrics ?? {})) if (typeof v === 'number' && !GAUGES.has(k)) this.stats.metrics[k] = (this.stats.metrics[k] ?? 0) + v;
   }
 
   async stop(): Promise<void> {
@@ -282,7 +278,7 @@ export class EsmEmulator {
         if (!feed.buffer.length) break;
         const parts = [{ feed, records: feed.buffer.slice(0, batchSize) }];
         let room = batchSize - (parts[0] as Part).records.length;
-        for (const f of (this.options.multiPartitionEvents ?? this.options.routing !== 'pinned') ? this.feeds.values() : []) {
+        for (const f of this.options.routing !== 'pinned' ? this.feeds.values() : []) {
           if (room <= 0) break;
           if (f === feed || f.carried || !f.buffer.length) continue;
           parts.push({ feed: f, records: f.buffer.slice(0, room) });
@@ -393,6 +389,12 @@ export class EsmEmulator {
     });
   }
 }
+
+/**
+ * Metrics that are a level, not a count: stateBytes is the state the event's partitions hold
+ * after it, so a sum over invocations means nothing (bench/weir-run.ts samples it per invocation).
+ */
+const GAUGES: ReadonlySet<string> = new Set<MetricName>(['stateBytes']);
 
 function outcome(r: PoolInvocation): { result: unknown } | { error: unknown } {
   return r.ok ? { result: r.result } : { error: r.error };

@@ -5,12 +5,6 @@ import type { Routing } from './sandbox-pool';
 export interface EsmOptions {
   /** Records per invocation (MSK BatchSize), whether of one partition or several. @default 100 */
   readonly batchSize?: number;
-  /**
-   * Free mode: an invocation also carries the buffered records of other partitions not in
-   * flight, up to batchSize in all, as the MSK trigger's events do. @default true, but false
-   * with pinned routing (a partition's records would run in another partition's sandbox)
-   */
-  readonly multiPartitionEvents?: boolean;
   /** How long a partial batch waits to fill (MaximumBatchingWindowInSeconds). @default 100 ms */
   readonly batchingWindowMs?: number;
   /** Retries of a failing batch (or control event) before it goes to the on-failure topic (is thrown). @default 10 */
@@ -37,12 +31,15 @@ export interface EsmOptions {
   readonly onError?: (err: unknown) => void;
   /** Called after every invocation, successful or not (observers such as `weir dev --ui`). */
   readonly onInvocation?: (report: InvocationReport) => void;
-  /** Which sandbox takes an invocation (see Routing); 'pinned' only to compare with. @default 'lambda' */
+  /**
+   * Which sandbox takes an invocation (see Routing); 'pinned' only to compare with. Under
+   * 'lambda', a free-mode event also carries the buffered records of other partitions not in
+   * flight, up to batchSize in all, as the MSK trigger's events do; under 'pinned' it holds
+   * one partition (another's records would run in that partition's sandbox). @default 'lambda'
+   */
   readonly routing?: Routing;
   /** Sandboxes at most, as a function's reserved concurrency. @default unlimited (one batch in flight per partition bounds it) */
   readonly maxConcurrency?: number;
-  /** Seed of the choice among idle sandboxes. @default 1 */
-  readonly routingSeed?: number;
 }
 
 /** One invocation as an observer sees it. */
@@ -72,6 +69,6 @@ export interface EsmStats {
   stateWrites: number;
   /** DynamoDB usage the stage's invocations reported (service-measured capacity). */
   dynamo: { writeRequests: number; readRequests: number; writeUnits: number; readUnits: number };
-  /** Sums of the numeric `metrics` the stage's invocations reported (cacheHits, restores, ...). */
+  /** Sums of the counters among the `metrics` the stage's invocations reported (cacheHits, restores, ...; not the stateBytes gauge). */
   metrics: Record<string, number>;
 }

@@ -52,11 +52,6 @@ export class SandboxPool {
     this.rand = prng(options.seed ?? 1);
   }
 
-  /** Sandboxes created so far (cold starts, including replacements of dead ones). */
-  get sandboxesCreated(): number {
-    return this.created;
-  }
-
   /** Invokes `event` in a sandbox; `pin` names the partition (only pinned routing uses it). */
   async invoke(event: unknown, pin: string): Promise<PoolInvocation> {
     const s = this.tryAcquire(pin) ?? (await new Promise<Sandbox>((take) => this.waiting.push({ pin, take })));

@@ -134,7 +134,7 @@ export class Collector {
   }
 
   private async readDynamo(): Promise<void> {
-    const [watermarks, windows] = await Promise.all([this.state.watermarks(), this.state.windows()]);
+    const { watermarks, windows } = await this.state.read();
     this.watermarks = watermarks;
     this.windows = windows;
   }

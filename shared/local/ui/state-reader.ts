@@ -5,7 +5,8 @@ import { DynamoCommitLog, PROGRESS_DATA_ATTRIBUTE, PROGRESS_PARTITION_KEY } from
 import type { PipelinePlan } from '../../plan/types';
 import { parseProgress, type LaneState } from '../../runtime/progress';
 import { progressScope, stateScope } from '../../runtime/scopes';
-import { decodeBody, PartitionState } from '../../runtime/state/partition-state';
+import { PartitionCache } from '../../runtime/state/partition-cache';
+import type { PartitionState } from '../../runtime/state/partition-state';
 import type { NextWindow, WindowFigures } from './snapshot';
 
 type Item = Record<string, AttributeValue>;
@@ -31,35 +32,39 @@ interface KeyedPartition {
   readonly state: PartitionState;
 }
 
+/** One refresh of what the stages persisted. */
+export interface StateFigures {
+  /** Progress scope -> the partition's last emitted watermark. */
+  readonly watermarks: Map<string, LaneState>;
+  readonly windows: WindowFigures;
+}
+
 /**
  * Reads what the stages persist in DynamoDB, as a stage would: each keyed partition's log
  * (its snapshot and the commits after it) holds its keys' open windows and its progress; the
- * progress table holds the sources' and stateless stages'. Every refresh reads every keyed
- * partition whole, which is right for the local stack, not for production-sized state.
+ * progress table holds the sources' and stateless stages'. The keyed partitions are held
+ * between refreshes in a partition cache, as a stage environment holds them, so a refresh
+ * reads only the commits since the last one (or a newer snapshot); the progress table is
+ * scanned whole. Right for the local stack, not for production-sized state.
  */
 export class StateReader {
-  private readonly log: DynamoCommitLog;
-  private keyed: Promise<KeyedPartition[]> | undefined;
+  private readonly cache: PartitionCache;
 
   constructor(
     private readonly p: Pipeline,
     private readonly plan: PipelinePlan,
     private readonly options: StateReaderOptions,
   ) {
-    this.log = new DynamoCommitLog({ client: options.client, table: options.tables.state });
+    const log = new DynamoCommitLog({ client: options.client, table: options.tables.state });
+    // No limit: the page shows every partition; no timers: it only counts windows.
+    this.cache = new PartitionCache(log, () => undefined, Number.POSITIVE_INFINITY, () => undefined);
   }
 
-  /** Progress scope -> the partition's last emitted watermark. */
-  async watermarks(): Promise<Map<string, LaneState>> {
-    const out = new Map<string, LaneState>();
-    for await (const item of this.scan(this.options.tables.progress)) {
-      const scope = item[PROGRESS_PARTITION_KEY]?.S;
-      if (scope === undefined) continue;
-      out.set(scope, parseProgress(item[PROGRESS_DATA_ATTRIBUTE]?.S).emitted);
-    }
-    this.keyed = this.readKeyed();
-    for (const k of await this.keyed) out.set(this.progressScope(k.stage, k.topic, k.partition), k.state.progress.emitted);
-    return out;
+  /** Watermarks and open windows, from one read of each keyed partition. */
+  async read(): Promise<StateFigures> {
+    const [progress, keyed] = await Promise.all([this.progressWatermarks(), this.readKeyed()]);
+    for (const k of keyed) progress.set(this.progressScope(k.stage, k.topic, k.partition), k.state.progress.emitted);
+    return { watermarks: progress, windows: this.windows(keyed) };
   }
 
   /** The scope of a progress record, as the stage executor names it. */
@@ -67,14 +72,25 @@ export class StateReader {
     return progressScope(this.plan.pipeline, stage, topic, partition);
   }
 
-  async windows(): Promise<WindowFigures> {
+  /** Progress scope -> last emitted watermark, of the partitions in the progress table. */
+  private async progressWatermarks(): Promise<Map<string, LaneState>> {
+    const out = new Map<string, LaneState>();
+    for await (const item of this.scan(this.options.tables.progress)) {
+      const scope = item[PROGRESS_PARTITION_KEY]?.S;
+      if (scope === undefined) continue;
+      out.set(scope, parseProgress(item[PROGRESS_DATA_ATTRIBUTE]?.S).emitted);
+    }
+    return out;
+  }
+
+  private windows(keyed: readonly KeyedPartition[]): WindowFigures {
     const nodes = this.p.nodes();
     const maxKeys = this.options.maxKeys ?? 20_000;
     let open = 0;
     let keys = 0;
     let truncated = false;
     let next: NextWindow | undefined;
-    for (const part of await (this.keyed ?? this.readKeyed())) {
+    for (const part of keyed) {
       for (const [key, ops] of part.state.keys) {
         if (keys >= maxKeys) {
           truncated = true;
@@ -99,7 +115,6 @@ export class StateReader {
         }
       }
     }
-    this.keyed = undefined;
     return { open, keys, truncated, ...(next ? { next } : {}) };
   }
 
@@ -110,11 +125,7 @@ export class StateReader {
       const topic = stage.inputTopics[0] as string;
       const partitions = this.plan.topics.find((t) => t.name === topic)?.partitions ?? 0;
       for (let partition = 0; partition < partitions; partition++) {
-        const read = await this.log.read(stateScope(this.plan.pipeline, stage.id, partition));
-        const state = new PartitionState(() => undefined);
-        if (read.snapshot) state.apply(decodeBody(read.snapshot.seq, read.snapshot.body));
-        for (const e of read.entries) state.apply(decodeBody(e.seq, e.body));
-        out.push({ stage: stage.id, topic, partition, state });
+        out.push({ stage: stage.id, topic, partition, state: await this.cache.load(stateScope(this.plan.pipeline, stage.id, partition)) });
       }
     }
     return out;
