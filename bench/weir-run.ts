@@ -16,6 +16,7 @@ import { EsmEmulator, type EsmStats } from '../shared/local/esm/emulator';
 import { BundleInvoker } from '../shared/local/esm/invoker';
 import { localStageEnv } from '../shared/local/stage-env';
 import type { PipelinePlan } from '../shared/plan/types';
+import { failedTopicName } from '../shared/plan/names';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './cpu';
 import { createTopics, endOffsets, readTopic, type ReadRecord } from './kafka';
 
@@ -162,7 +163,7 @@ async function prepare(env: WeirEnv, prefix: string): Promise<{ state: string; p
   const sinkRoles = new Set(['sink', 'late']);
   await createTopics(env.admin, [
     ...plan.topics.map((t) => ({ topic: prefix + t.name, partitions: t.partitions, logAppendTime: sinkRoles.has(t.role) })),
-    ...plan.stages.map((s) => ({ topic: `${prefix}${plan.pipeline}-${s.id}-failed`, partitions: 1 })),
+    ...plan.stages.map((s) => ({ topic: prefix + failedTopicName(plan.pipeline, s.id), partitions: 1 })),
   ]);
   const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
   const dynamo = localDynamoClient(env.dynamoEndpoint);
@@ -205,7 +206,7 @@ export async function runWeir(env: WeirEnv, o: WeirRunOptions): Promise<WeirRunR
       batchingWindowMs: o.batchingWindowMs,
       maxRetries: 10,
       topicPrefix: o.prefix,
-      onFailureTopic: `${o.prefix}${plan.pipeline}-${s.id}-failed`,
+      onFailureTopic: o.prefix + failedTopicName(plan.pipeline, s.id),
       onError: (err) => errors.push(`${s.id}: ${err instanceof Error ? err.message : String(err)}`),
     });
   });
