@@ -4,6 +4,7 @@ import { placeInput } from '../shared/local/input-file';
 import { RecordError } from '../shared/runtime/errors';
 import { keyBytesOf, keyIdOf, keyIdOfString, keyIdOfValue } from '../shared/runtime/keys';
 import { Harness } from './support/harness';
+import { thrown } from './support/thrown';
 
 const K1 = Buffer.from([255, 1]);
 const K2 = Buffer.from([254, 1]);
@@ -114,15 +115,10 @@ describe('key id codec', () => {
       [[1, , 2], 'undefined at key[1]'],
     ];
     for (const [v, msg] of refused) {
-      let err: unknown;
-      try {
-        keyIdOfValue(v, 'by-user');
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(() => keyIdOfValue(v, 'by-user'));
       expect(err).toBeInstanceOf(RecordError);
-      expect((err as Error).message).toContain('operator "by-user" (keyBy) returned');
-      expect((err as Error).message).toContain(msg);
+      expect(err.message).toContain('operator "by-user" (keyBy) returned');
+      expect(err.message).toContain(msg);
     }
   });
 });

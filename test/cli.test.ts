@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { OutputRecord } from '../shared/local/output-file';
 import { singlePartitionWithLateness } from './reference/generators';
@@ -9,7 +8,15 @@ import { canonical, dedupById } from './support/examples';
 
 const root = resolve(__dirname, '..');
 const weir = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/weir.js'), ...args], { cwd: root, encoding: 'utf8' });
-const tmp = mkdtempSync(join(tmpdir(), 'weir-cli-'));
+// Tests write only under test-output/ (gitignored).
+mkdirSync(join(root, 'test-output'), { recursive: true });
+const tmp = mkdtempSync(join(root, 'test-output', 'cli-'));
+/** Writes `records` as a JSON lines input file `name` under tmp; returns its path. */
+const inputFile = (name: string, records: readonly unknown[]): string => {
+  const path = join(tmp, name);
+  writeFileSync(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return path;
+};
 const readOutput = (file: string): OutputRecord[] =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -28,8 +35,7 @@ describe('weir CLI', () => {
 
   it('run writes the reference output, and the same output again (deterministic)', () => {
     const input = singlePartitionWithLateness('windowed-wordcount', 99, 150);
-    const inFile = join(tmp, 'in.jsonl');
-    writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const inFile = inputFile('in.jsonl', input);
     const args = ['run', 'examples/windowed-wordcount.ts', '--input', inFile, '--partitions', '1', '--batch-size', '1'];
     const a = weir(...args, '--output', join(tmp, 'a.jsonl'));
     expect(a.stderr).toContain('weir run windowed-wordcount: 150 input records');
@@ -45,8 +51,7 @@ describe('weir CLI', () => {
 
   it('run --chaos gives the same records as a calm run once deduplicated by weir-id', () => {
     const input = singlePartitionWithLateness('wordcount', 5, 120).map((r, i) => ({ ...r, partition: i % 4 }));
-    const inFile = join(tmp, 'wc.jsonl');
-    writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const inFile = inputFile('wc.jsonl', input);
     const calm = weir('run', 'examples/wordcount.ts', '--input', inFile, '--batch-size', '3', '--output', join(tmp, 'calm.jsonl'));
     const wild = weir('run', 'examples/wordcount.ts', '--input', inFile, '--batch-size', '3', '--chaos', '7', '--output', join(tmp, 'wild.jsonl'));
     expect([calm.status, wild.status]).toEqual([0, 0]);
@@ -59,8 +64,7 @@ describe('weir CLI', () => {
     // A chaos run writes some late records more than once (redelivered batches), under the
     // same weir-id: the summary must count the 12 distinct results and say how many copies.
     const input = singlePartitionWithLateness('windowed-wordcount', 48, 40);
-    const inFile = join(tmp, 'late.jsonl');
-    writeFileSync(inFile, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const inFile = inputFile('late.jsonl', input);
     const args = ['run', 'examples/windowed-wordcount.ts', '--input', inFile, '--partitions', '1', '--batch-size', '2'];
     const calm = weir(...args, '--output', join(tmp, 'late-calm.jsonl'));
     const wild = weir(...args, '--chaos', '2', '--output', join(tmp, 'late-wild.jsonl'));

@@ -2,15 +2,7 @@ import { count, countTrigger, countWindow, globalWindow, kafkaSink, kafkaSource,
 import type { WindowAssignerSpec } from '../shared/api/windows';
 import { planPipeline } from '../shared/plan/planner';
 import { ConfigError, PipelineError } from '../shared/runtime/errors';
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('did not throw');
-}
+import { thrown } from './support/thrown';
 
 describe('window sizes and counts are checked where they are defined', () => {
   it.each([

@@ -54,10 +54,11 @@ describe('an output record over the max message size', () => {
     );
     // The 2 MB input does not fit the DLQ either: it keeps what fits and says so.
     expect(dlq[0]?.headers['weir-dlq-truncated']).toBe(`value cut from 2097152 to ${dlq[0]?.value?.length} bytes`);
-    expect(dlq[0]?.value?.length).toBeGreaterThan(1_048_588 - 700);
     expect(dlq[0]?.value).toBe(mb2.slice(0, dlq[0]?.value?.length));
+    // Cut to the byte: the room is what the longest note ("...; key of 0 bytes dropped") leaves,
+    // so the record ends exactly that unused tail (24 bytes) under the limit, no lower.
     const dlqRecord = h.broker.all('big-dlq', 0)[0] as OutRecord;
-    expect(recordBytes(dlqRecord)).toBeLessThanOrEqual(1_048_588);
+    expect(recordBytes(dlqRecord)).toBe(1_048_588 - 24);
     // 600 KB fits the DLQ whole.
     expect(dlq[1]?.value).toBe('y'.repeat(600_000));
     expect(dlq[1]?.headers['weir-dlq-truncated']).toBeUndefined();
@@ -123,9 +124,15 @@ describe('fitDlqRecord', () => {
   it('cuts the value to fit exactly, keeping a small key', () => {
     const r = fitDlqRecord(dlq(10, 10_000), limits);
     expect(r.key?.length).toBe(10);
-    expect(r.headers['weir-dlq-truncated']).toBe(`value cut from 10000 to ${r.value?.length} bytes`);
-    expect(recordBytes(r)).toBeLessThanOrEqual(4096);
-    expect(recordBytes(r)).toBeGreaterThan(4096 - 100);
+    // By hand: 61 + 36 framing, the 10-byte key, headers at 10 + name + value each:
+    // weir-dlq-error "e" (25) and weir-dlq-truncated with the note's longest form,
+    // "value cut from 10000 to 10000 bytes; key of 10 bytes dropped" (10 + 18 + 60 = 88):
+    // 220 bytes, leaving 3876 for the value.
+    expect(r.value?.length).toBe(3876);
+    expect(r.value).toEqual(Buffer.alloc(3876, 2));
+    expect(r.headers['weir-dlq-truncated']).toBe('value cut from 10000 to 3876 bytes');
+    // Under the limit by the unused part of the longest note only (26 bytes).
+    expect(recordBytes(r)).toBe(4096 - 26);
   });
 
   it('drops a key that takes more than half the room, and says so', () => {

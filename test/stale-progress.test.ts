@@ -81,7 +81,9 @@ describe('progress writes are fenced (issue 11, scenario 4)', () => {
     const ex = h.executor('s0');
     const records = [...h.broker.read('in', 0, 0, 1), ...h.broker.read('in', 1, 0, 1)];
     const put = h.progress.put.bind(h.progress);
+    const writing = gate();
     h.progress.put = async (scope, seq, data) => {
+      writing.open();
       await slow.wait;
       await put(scope, seq, data);
       order.push(`committed ${scope}`);
@@ -90,7 +92,10 @@ describe('progress writes are fenced (issue 11, scenario 4)', () => {
       order.push('invocation failed');
       throw e;
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // Partition 1 is at its progress write (partition 0 failed before producing); let every
+    // pending callback run: the invocation must still be waiting for partition 1.
+    await writing.wait;
+    await new Promise((r) => setImmediate(r));
     expect(order).toEqual(['p1 produced']);
     slow.open();
     await expect(run).rejects.toThrow('partition 0 fails at once');

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { typecheckPipeline, PipelineTypeError } from '../../shared/local/typecheck';
+import { thrown } from '../support/thrown';
 
 // Issue 11 item 14: cdk synth (infra/app.ts) must not bundle and deploy a pipeline that does
 // not type-check; it stops with the compiler's message, as the CLI does.
@@ -41,13 +42,8 @@ it('infra/app.ts (cdk synth) stops on a pipeline type error with the compiler me
 
 it('passes every example, and names the file and the compiler diagnostics in a typed error', () => {
   for (const name of ['sensor-alerts', 'windowed-wordcount']) expect(() => typecheckPipeline(join(root, 'examples', `${name}.ts`))).not.toThrow();
-  let thrown: unknown;
-  try {
-    typecheckPipeline(file);
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(PipelineTypeError);
-  expect((thrown as PipelineTypeError).file).toBe(file);
-  expect((thrown as PipelineTypeError).diagnostics).toContain("error TS2322: Type 'string' is not assignable to type 'number'.");
+  const err = thrown(() => typecheckPipeline(file));
+  expect(err).toBeInstanceOf(PipelineTypeError);
+  expect((err as PipelineTypeError).file).toBe(file);
+  expect((err as PipelineTypeError).diagnostics).toContain("error TS2322: Type 'string' is not assignable to type 'number'.");
 });

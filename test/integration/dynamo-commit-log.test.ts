@@ -13,6 +13,7 @@ import { MemoryCommitLog } from '../../shared/adapters/memory/memory-commit-log'
 import { StateConflictError, WeirError } from '../../shared/runtime/errors';
 import type { CommitLog, LogRead } from '../../shared/runtime/ports';
 import { Rng } from '../reference/prng';
+import { caught } from '../support/thrown';
 import { DynamoProxy, type ProxyAction } from '../support/dynamo-proxy';
 import { deleteTables, DYNAMODB_LOCAL_ENDPOINT, localDynamoClient, randomTableName, requireDynamoDbLocal } from '../support/dynamodb-local';
 
@@ -57,15 +58,6 @@ async function items(scope: string): Promise<Item[]> {
 const sks = async (scope: string, prefix: string): Promise<string[]> => (await items(scope)).map((i) => i.sk?.S ?? '').filter((sk) => sk.startsWith(prefix));
 const getItem = async (scope: string, sk: string): Promise<Item | undefined> =>
   (await client.send(new GetItemCommand({ TableName: tables.state, Key: { pk: { S: scope }, sk: { S: sk } }, ConsistentRead: true }))).Item;
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const seqs = (r: LogRead): number[] => r.entries.map((e) => e.seq);
 const body = (seq: number): string => `commit ${seq}: {"k":${seq}}`;

@@ -14,6 +14,7 @@ import { StateConflictError } from '../../shared/runtime/errors';
 import type { ProgressStore, SinkRow } from '../../shared/runtime/ports';
 import { DynamoProxy, INTERNAL, THROTTLE, THROTTLING, type ProxyAction } from '../support/dynamo-proxy';
 import { createSinkTable, deleteTables, localDynamoClient, randomTableName, requireDynamoDbLocal, DYNAMODB_LOCAL_ENDPOINT } from '../support/dynamodb-local';
+import { caught } from '../support/thrown';
 
 const client = localDynamoClient();
 const tables = { state: randomTableName('state'), progress: randomTableName('progress') };
@@ -33,15 +34,6 @@ afterAll(async () => {
   await deleteTables(client, [tables.state, tables.progress, sinkTable]);
   client.destroy();
 });
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** Items of one state partition (pk = scope), in sort key order. */
 async function partitionItems(scope: string): Promise<Record<string, AttributeValue>[]> {

@@ -1,21 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureTables } from '../../shared/adapters/dynamodb';
 import { createKafka } from '../../shared/adapters/kafka/kafka-config';
 import { KafkaProducer } from '../../shared/adapters/kafka/kafka-producer';
 import { bundlePipeline, type StageBundle } from '../../shared/build/bundle';
 import { runEmbedded } from '../../shared/local/embedded';
 import { localBrokers, localDynamoEndpoint } from '../../shared/local/endpoints';
 import { EsmEmulator } from '../../shared/local/esm/emulator';
-import { placeInput } from '../../shared/local/input-file';
 import { toOutputRecord, type OutputRecord } from '../../shared/local/output-file';
 import { localStageEnv } from '../../shared/local/stage-env';
 import { planPipeline } from '../../shared/plan/planner';
 import { multiPartitionWithinBound } from '../reference/generators';
+import { expectedFinalResults } from '../reference/oracle';
 import type { ExampleName } from '../reference/types';
-import { example } from '../support/examples';
+import { canonical, example } from '../support/examples';
 import { readTopic } from '../support/kafka-read';
+import { provisionRun } from '../support/provision';
 import { dlqRecords, recordValidation } from '../support/reliability';
 import { describeValidation, validate } from '../support/validator';
 
@@ -27,7 +27,6 @@ import { describeValidation, validate } from '../support/validator';
 jest.setTimeout(240_000);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const KEEP = [{ name: 'retention.ms', value: '-1' }];
 
 describe('row 5: two invocations on the same partition at once (rebalance overlap)', () => {
   it('gives the calm embedded results with the keyed stage consumed twice concurrently', async () => {
@@ -37,6 +36,8 @@ describe('row 5: two invocations on the same partition at once (rebalance overla
     const p = example(name);
     const input = multiPartitionWithinBound(name, 75, 240, PARTITIONS);
     const expected = (await runEmbedded(p, input, { partitions: PARTITIONS, batchSize: BATCH })).outputs;
+    // The embedded run is the same operators as the bundles: pin it to the independent reference.
+    expect(canonical(name, expected)).toEqual(canonical(name, expectedFinalResults(name, input).outputs.map((o) => ({ ...o, partition: 0, key: null, headers: {} }))));
     const plan = planPipeline(p, { defaultPartitions: PARTITIONS });
     const prefix = `weir-${randomBytes(4).toString('hex')}-`;
     const kafka = createKafka({ brokers: [localBrokers()], clientId: `${prefix}overlap` });
@@ -47,11 +48,8 @@ describe('row 5: two invocations on the same partition at once (rebalance overla
     const errors: unknown[] = [];
     try {
       await admin.connect();
-      await admin.createTopics({ waitForLeaders: true, topics: plan.topics.map((t) => ({ topic: prefix + t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: KEEP })) });
-      const tables = { state: prefix + plan.tables.state, progress: prefix + plan.tables.progress };
-      await ensureTables(dynamo, tables);
+      const tables = await provisionRun({ admin, dynamo, producer, plan, prefix, input });
       const source = plan.topics.find((t) => t.role === 'source')?.name as string;
-      await producer.send(placeInput(plan.pipeline, input, [source], () => PARTITIONS).map((r) => ({ ...r, headers: {} })));
       const bundles = await bundlePipeline(p, resolve(__dirname, '../../examples', `${name}.ts`), { outDir: resolve('build'), partitions: PARTITIONS });
       const env = localStageEnv({ brokers: localBrokers(), prefix, tables, dynamoEndpoint: localDynamoEndpoint(), partitions: PARTITIONS });
       const options = { batchSize: BATCH, batchingWindowMs: 20, topicPrefix: prefix, maxRetries: 60, onError: (err: unknown) => errors.push(err) };

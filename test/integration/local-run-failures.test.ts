@@ -5,6 +5,7 @@ import { checkLocalRunComplete, localRunSummary, RunIncompleteError } from '../.
 import { loadPipeline } from '../../shared/local/load-pipeline';
 import { runLocal } from '../../shared/local/local-run';
 import { localBrokers } from '../../shared/local/endpoints';
+import { thrown } from '../support/thrown';
 
 // Issue 11 item 7: a bounded --local run whose batch went to the on-failure topic must say
 // so (how many, which topic, the errors) and fail, not exit 0 with incomplete outputs.
@@ -27,15 +28,10 @@ it('reports records sent to the on-failure topic and the invocation errors, and 
     `  on-failure: 2 records of stage s0 went to topic ${topic} on ${localBrokers()} after the retries ran out, unprocessed; headers weir-failed-topic/-partition/-offset/-error name each one's input and error`,
   );
   expect(summary.find((l) => l.startsWith('  failed invocations: 2 ('))).toContain('the picky sink refuses');
-  let thrown: unknown;
-  try {
-    checkLocalRunComplete(result);
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(RunIncompleteError);
-  expect((thrown as RunIncompleteError).onFailureRecords).toBe(2);
-  expect((thrown as Error).message).toBe(
+  const err = thrown(() => checkLocalRunComplete(result));
+  expect(err).toBeInstanceOf(RunIncompleteError);
+  expect((err as RunIncompleteError).onFailureRecords).toBe(2);
+  expect(err.message).toBe(
     `run ${result.runId} is incomplete: 2 input records went to the on-failure topic ${topic} after 2 failed invocations (see the summary above); fix the cause and run again`,
   );
 });
