@@ -683,8 +683,8 @@ describe('fault matrix on the local stack (real bundles, Kafka, DynamoDB Local)'
   it('row 16: stage process SIGKILLed between the parts of a snapshot (parts written, head not)', async () => {
     const fixture = { p: loadPipeline(resolve(ROOT, 'test/fixtures/hot-key.ts')), file: resolve(ROOT, 'test/fixtures/hot-key.ts') };
     const input = hotKeyInput(76);
-    // SNAPSHOT_EVERY_ENTRIES and MIN_SNAPSHOT_LOG_BYTES are constants of the executor, not set by
-    // env: the snapshot is made large instead. The hot key's snapshots over ~470 values take
+    // Snapshots come at the executor's default thresholds; a multi-part one needs state over
+    // PART_BYTES deflated, so the state is made large. The hot key's snapshots over ~470 values take
     // several parts; the process dies right after DynamoDB applied a second part (the head, which
     // makes a snapshot current, is written after every part), twice.
     let kills = 0;
